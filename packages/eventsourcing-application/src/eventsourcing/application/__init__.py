@@ -1,0 +1,1 @@
+"""The ``eventsourcing.application`` module."""

@@ -1,0 +1,1 @@
+"""The ``eventsourcing.utils`` module."""

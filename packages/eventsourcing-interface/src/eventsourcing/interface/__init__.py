@@ -1,0 +1,1 @@
+"""The ``eventsourcing.interface`` module."""
