@@ -1,0 +1,183 @@
+"""The application base class: a domain model combined with its persistence."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    DatetimeAsISO,
+    DecimalAsStr,
+    EventStore,
+    InfrastructureFactory,
+    JSONTranscoder,
+    Mapper,
+    RecordConflictError,
+    Transcoder,
+    UUIDAsHex,
+)
+
+from ._log import LocalNotificationLog
+from ._repository import Repository
+
+
+class Application:
+    """Base class for event-sourced applications.
+
+    Subclasses define command and query methods that use :attr:`repository` to get
+    aggregates and :meth:`save` to record their new events. Persistence is chosen
+    by environment variables: the ``env`` argument overrides ``os.environ``, which
+    overrides the class attributes ``env`` and ``is_snapshotting_enabled``.
+    """
+
+    name: ClassVar[str] = "Application"
+    env: Mapping[str, str] = {}
+    is_snapshotting_enabled: ClassVar[bool] = False
+    snapshotting_intervals: ClassVar[Mapping[type, int]] = {}
+    snapshot_class: ClassVar[type[Snapshot]] = Snapshot
+    log_section_size: ClassVar[int] = LocalNotificationLog.DEFAULT_SECTION_SIZE
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__:
+            cls.name = cls.__name__
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        """Constructs the application's factory, mapper, recorder, event store,
+        snapshot store, repository and notification log, in that order."""
+        self.env = self.construct_env(env)
+        self.factory = self.construct_factory()
+        self.mapper = self.construct_mapper()
+        self.recorder = self.construct_recorder()
+        self.events = self.construct_event_store()
+        self.snapshots = self.construct_snapshot_store()
+        self.repository = self.construct_repository()
+        self.log = self.construct_notification_log()
+
+    def construct_env(self, env: Mapping[str, str] | None = None) -> Mapping[str, str]:
+        """Returns the environment that configures the application: the class
+        attribute ``env``, overlaid by ``os.environ``, overlaid by ``env``."""
+        _env = dict(type(self).env)
+        if type(self).is_snapshotting_enabled or type(self).snapshotting_intervals:
+            _env["IS_SNAPSHOTTING_ENABLED"] = "y"
+        _env.update(os.environ)
+        if env is not None:
+            _env.update(env)
+        return _env
+
+    def construct_factory(self) -> InfrastructureFactory:
+        """Returns the infrastructure factory chosen by ``INFRASTRUCTURE_FACTORY``."""
+        return InfrastructureFactory.construct(self.name, env=self.env)
+
+    def construct_mapper(self, application_name: str = "") -> Mapper[Any]:
+        """Returns the mapper that converts domain events to stored events."""
+        return self.factory.mapper(transcoder=self.construct_transcoder())
+
+    def construct_transcoder(self) -> Transcoder:
+        """Returns a JSON transcoder with the application's transcodings."""
+        transcoder = JSONTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
+
+    def register_transcodings(self, transcoder: Transcoder) -> None:
+        """Registers transcodings for UUID, Decimal and datetime objects.
+
+        Extend this method to register transcodings for custom value objects.
+        """
+        transcoder.register(UUIDAsHex())
+        transcoder.register(DecimalAsStr())
+        transcoder.register(DatetimeAsISO())
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        """Returns the recorder of the application's events and notifications."""
+        return self.factory.application_recorder()
+
+    def construct_event_store(self) -> EventStore[Any]:
+        """Returns the store of the application's aggregate events."""
+        return self.factory.event_store(mapper=self.mapper, recorder=self.recorder)
+
+    def construct_snapshot_store(self) -> EventStore[Any] | None:
+        """Returns a store for snapshots, or ``None`` when snapshotting is off."""
+        if not self.factory.is_snapshotting_enabled():
+            return None
+        recorder = self.factory.aggregate_recorder(purpose="snapshots")
+        return self.factory.event_store(mapper=self.mapper, recorder=recorder)
+
+    def construct_repository(self) -> Repository:
+        """Returns the repository that reconstructs the application's aggregates."""
+        return Repository(event_store=self.events, snapshot_store=self.snapshots)
+
+    def construct_notification_log(self) -> LocalNotificationLog:
+        """Returns the notification log that presents the application's events."""
+        return LocalNotificationLog(self.recorder, section_size=self.log_section_size)
+
+    def save(self, *aggregates: Any, **kwargs: Any) -> None:
+        """Records the pending events of the given aggregates atomically.
+
+        All pending events go to the event store in one call, so when any of them
+        conflicts with a recorded event, nothing is recorded and a
+        :class:`~eventsourcing.persistence.RecordConflictError` is raised. Extra
+        keyword arguments are passed to the event store (and on to the recorder).
+        """
+        new_events: list[Any] = []
+        for aggregate in aggregates:
+            new_events += aggregate.collect_events()
+        self.events.put(new_events, **kwargs)
+        if self.snapshotting_intervals:
+            self._take_automatic_snapshots(aggregates, new_events)
+        self.notify(new_events)
+
+    def _take_automatic_snapshots(
+        self, aggregates: Sequence[Any], new_events: Sequence[Any]
+    ) -> None:
+        if self.snapshots is None:
+            # Snapshotting was switched off by configuration ("IS_SNAPSHOTTING_ENABLED").
+            return
+        first_new_versions: dict[UUID, int] = {}
+        for domain_event in new_events:
+            first_new_versions.setdefault(
+                domain_event.originator_id, domain_event.originator_version
+            )
+        for aggregate in aggregates:
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            if not interval or aggregate.id not in first_new_versions:
+                continue
+            # The highest multiple of the interval among the versions just saved.
+            version = aggregate.version - aggregate.version % interval
+            if version < first_new_versions[aggregate.id]:
+                continue
+            if version == aggregate.version:
+                self.snapshots.put([self.snapshot_class.take(aggregate)])
+            else:
+                self.take_snapshot(aggregate.id, version=version)
+
+    def notify(self, new_events: list[Any]) -> None:
+        """Called after new events have been saved; does nothing here.
+
+        Subclasses can override this to act on newly saved events.
+        """
+
+    def take_snapshot(self, aggregate_id: UUID, version: int | None = None) -> None:
+        """Takes a snapshot of the recorded state of an aggregate, optionally at
+        the given version, and puts it in the snapshot store.
+
+        Taking a snapshot that already exists is not an error.
+        """
+        if self.snapshots is None:
+            msg = (
+                f"Snapshotting is not enabled for application {self.name!r}: set "
+                '"IS_SNAPSHOTTING_ENABLED" to "y" or the class attribute '
+                "is_snapshotting_enabled to True"
+            )
+            raise ValueError(msg)
+        aggregate = self.repository.get(aggregate_id, version=version)
+        snapshot = self.snapshot_class.take(aggregate)
+        try:
+            self.snapshots.put([snapshot])
+        except RecordConflictError:
+            # An equal snapshot of this version is already recorded.
+            pass
