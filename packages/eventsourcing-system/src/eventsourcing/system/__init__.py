@@ -1,1 +1,42 @@
-"""The ``eventsourcing.system`` module."""
+"""Event-driven systems: applications that follow each other's notification logs
+and process each notification exactly once, run in one thread or many.
+
+Exceptions: :class:`RunnerAlreadyStarted`, :class:`RunnerNotStarted` and
+:class:`FollowerFailed` (which chains the follower's original error).
+"""
+
+from ._application import (
+    Follower,
+    Leader,
+    ProcessApplication,
+    ProcessEvent,
+    Promptable,
+)
+from ._definition import System
+from ._reader import NotificationLogReader
+from ._runners import (
+    FollowerFailed,
+    MultiThreadedRunner,
+    MultiThreadedRunnerThread,
+    Runner,
+    RunnerAlreadyStarted,
+    RunnerNotStarted,
+    SingleThreadedRunner,
+)
+
+__all__ = [
+    "Follower",
+    "FollowerFailed",
+    "Leader",
+    "MultiThreadedRunner",
+    "MultiThreadedRunnerThread",
+    "NotificationLogReader",
+    "ProcessApplication",
+    "ProcessEvent",
+    "Promptable",
+    "Runner",
+    "RunnerAlreadyStarted",
+    "RunnerNotStarted",
+    "SingleThreadedRunner",
+    "System",
+]

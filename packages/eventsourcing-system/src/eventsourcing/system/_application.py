@@ -1,0 +1,176 @@
+"""Leaders, followers and process applications: applications that prompt each
+other and process each other's event notifications exactly once."""
+
+from __future__ import annotations
+
+import heapq
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any
+
+from eventsourcing.application import Application, NotificationLog
+from eventsourcing.persistence import Mapper, ProcessRecorder, Tracking
+
+from ._reader import NotificationLogReader
+
+
+class ProcessEvent:
+    """Keeps together a :class:`~eventsourcing.persistence.Tracking` object, the
+    position of a notification in a leader's log, and the new domain events that
+    result from processing that notification."""
+
+    def __init__(self, tracking: Tracking | None = None) -> None:
+        """Initialises the process event with the given tracking object."""
+        self.tracking = tracking
+        self.events: list[Any] = []
+
+    def save(self, *aggregates: Any) -> None:
+        """Collects the pending domain events of the given aggregates.
+
+        ``events`` keeps the order in which the events were triggered across all
+        aggregates saved so far (by timestamp), and each aggregate's own events
+        always stay in version order.
+        """
+        by_originator: dict[Any, list[Any]] = {}
+        for event in self.events:
+            by_originator.setdefault(event.originator_id, []).append(event)
+        for aggregate in aggregates:
+            for event in aggregate.collect_events():
+                by_originator.setdefault(event.originator_id, []).append(event)
+        # heapq.merge consumes each list in its own order, so a clock that steps
+        # backwards can never reorder the versions of one aggregate.
+        self.events = list(
+            heapq.merge(*by_originator.values(), key=lambda e: e.timestamp)
+        )
+
+
+class Promptable(ABC):
+    """Abstract base class for "promptable" objects."""
+
+    @abstractmethod
+    def receive_prompt(self, leader_name: str) -> None:
+        """Receives the name of a leader that has new domain event notifications."""
+
+
+class Leader(Application):
+    """An application that keeps track of its followers and prompts them whenever
+    it has saved new domain events."""
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env)
+        self.followers: list[Promptable] = []
+
+    def lead(self, follower: Promptable) -> None:
+        """Adds the given follower to the list of followers."""
+        self.followers.append(follower)
+
+    def notify(self, new_events: list[Any]) -> None:
+        """Extends :meth:`Application.notify` by prompting followers whenever new
+        events have just been saved."""
+        super().notify(new_events)
+        if new_events:
+            self.prompt_followers()
+
+    def prompt_followers(self) -> None:
+        """Prompts each follower with the name of this application."""
+        for follower in list(self.followers):
+            follower.receive_prompt(self.name)
+
+
+class Follower(Application, Promptable):
+    """An application that follows the notification logs of other applications and
+    processes their domain events with its :meth:`policy`, recording the results
+    atomically with the position of each notification, so that each notification
+    is processed exactly once even across restarts."""
+
+    recorder: ProcessRecorder
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env)
+        self.readers: dict[str, tuple[NotificationLogReader, Mapper]] = {}
+        self._pull_lock = threading.RLock()
+        self._pulling: set[str] = set()
+        self._pull_again: set[str] = set()
+
+    def construct_recorder(self) -> ProcessRecorder:
+        """Returns a process recorder, which records tracking records atomically
+        with new events."""
+        return self.factory.process_recorder()
+
+    def follow(self, name: str, log: NotificationLog) -> None:
+        """Follows the named application's notification log, with a reader for the
+        log and a mapper that turns its notifications into domain events."""
+        reader = NotificationLogReader(log)
+        mapper = self.construct_mapper(name)
+        self.readers[name] = (reader, mapper)
+
+    def receive_prompt(self, leader_name: str) -> None:
+        """Pulls and processes the new notifications of the prompting leader."""
+        self.pull_and_process(leader_name)
+
+    def pull_and_process(self, name: str) -> None:
+        """Pulls the unseen notifications of the named application and processes
+        each one: the notification becomes a domain event, :meth:`policy` is
+        called with it and a new :class:`ProcessEvent` tracking its position,
+        and the process event is recorded with :meth:`record`.
+
+        Calls from one thread are serialised; a call made while the same log is
+        already being processed by this thread (a prompt arriving through a loop of
+        applications) is remembered and served when the current pass ends.
+        """
+        try:
+            reader, mapper = self.readers[name]
+        except KeyError:
+            msg = (
+                f"Application {self.name!r} does not follow {name!r}: call "
+                f"follow({name!r}, log) first (following: {sorted(self.readers)})"
+            )
+            raise ValueError(msg) from None
+        with self._pull_lock:
+            if name in self._pulling:
+                self._pull_again.add(name)
+                return
+            self._pulling.add(name)
+            try:
+                again = True
+                while again:
+                    self._pull_again.discard(name)
+                    start = self.recorder.max_tracking_id(name) + 1
+                    for notification in reader.select(start=start):
+                        domain_event = mapper.to_domain_event(notification)
+                        process_event = ProcessEvent(
+                            tracking=Tracking(
+                                application_name=name,
+                                notification_id=notification.id,
+                            )
+                        )
+                        self.policy(domain_event, process_event)
+                        self.record(process_event)
+                    again = name in self._pull_again
+            finally:
+                self._pulling.discard(name)
+                self._pull_again.discard(name)
+
+    @abstractmethod
+    def policy(self, domain_event: Any, process_event: ProcessEvent) -> None:
+        """Processes a domain event of a followed application.
+
+        Implementations must save changed aggregates with ``process_event.save()``
+        (not the application's :meth:`save`) so that the new events are recorded
+        atomically with the position of the domain event's notification.
+        """
+
+    def record(self, process_event: ProcessEvent) -> None:
+        """Records the process event's new events and its tracking record in one
+        atomic write, then calls :meth:`notify` with the new events."""
+        if process_event.tracking is None:
+            self.events.put(process_event.events)
+        else:
+            self.events.put(process_event.events, tracking=process_event.tracking)
+        self.notify(process_event.events)
+
+
+class ProcessApplication(Leader, Follower, ABC):
+    """Base class for event processing applications that are both leaders and
+    followers."""
