@@ -1,1 +1,35 @@
-"""The ``eventsourcing.sqlite`` module."""
+"""SQLite persistence: recorders that store events in SQLite via :mod:`sqlite3`, and
+the ``sqlite`` infrastructure factory that builds them from environment variables.
+
+Exceptions raised here are those of :mod:`eventsourcing.persistence`, with the
+:mod:`sqlite3` error chained as ``__cause__``::
+
+    PersistenceError
+    ├── InterfaceError             (e.g. a closed datastore)
+    └── DatabaseError
+        ├── DataError
+        ├── OperationalError       (e.g. the write lock timed out)
+        ├── IntegrityError
+        │   └── RecordConflictError  (an event version or tracking record exists)
+        ├── InternalError
+        ├── ProgrammingError
+        │   └── InvalidTableName   (also a ValueError)
+        └── NotSupportedError
+"""
+
+from eventsourcing.sqlite._datastore import InvalidTableName, SQLiteDatastore
+from eventsourcing.sqlite._factory import Factory
+from eventsourcing.sqlite._recorders import (
+    SQLiteAggregateRecorder,
+    SQLiteApplicationRecorder,
+    SQLiteProcessRecorder,
+)
+
+__all__ = [
+    "Factory",
+    "InvalidTableName",
+    "SQLiteAggregateRecorder",
+    "SQLiteApplicationRecorder",
+    "SQLiteDatastore",
+    "SQLiteProcessRecorder",
+]

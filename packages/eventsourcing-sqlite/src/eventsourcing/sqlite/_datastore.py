@@ -1,0 +1,207 @@
+"""SQLite connections and transactions, raising persistence errors for driver errors."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import parse_qs, urlsplit
+
+from eventsourcing.persistence import (
+    DatabaseError,
+    DataError,
+    InterfaceError,
+    InternalError,
+    NotSupportedError,
+    OperationalError,
+    PersistenceError,
+    ProgrammingError,
+    RecordConflictError,
+)
+
+DEFAULT_LOCK_TIMEOUT = 5.0
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+_ERRORS: dict[type[BaseException], type[PersistenceError]] = {
+    sqlite3.InterfaceError: InterfaceError,
+    sqlite3.DataError: DataError,
+    sqlite3.OperationalError: OperationalError,
+    # Our tables' only constraints are the unique keys of events and tracking
+    # records, so every integrity error here is a conflict with a recorded record.
+    sqlite3.IntegrityError: RecordConflictError,
+    sqlite3.InternalError: InternalError,
+    sqlite3.ProgrammingError: ProgrammingError,
+    sqlite3.NotSupportedError: NotSupportedError,
+    sqlite3.DatabaseError: DatabaseError,
+    sqlite3.Error: PersistenceError,
+}
+
+# Shared-cache in-memory databases report contention as SQLITE_LOCKED, which the
+# busy timeout does not cover, so every datastore on one such database in this
+# process takes the same lock instead.
+_shared_memory_locks: dict[str, threading.RLock] = {}
+_shared_memory_locks_guard = threading.Lock()
+
+
+class InvalidTableName(ProgrammingError, ValueError):
+    """A table name that is not a plain SQL identifier, refused to prevent injection."""
+
+
+def quote_identifier(name: str) -> str:
+    """Return ``name`` quoted for SQL after checking it is a plain identifier.
+
+    Table names come from application names and purposes, so anything other than
+    letters, digits and underscores is refused rather than escaped.
+    """
+    if not isinstance(name, str) or not _IDENTIFIER.match(name):
+        msg = (
+            f"Invalid SQLite table name {name!r}: use letters, digits and "
+            "underscores only, not starting with a digit (table names are "
+            "derived from the application name and purpose)"
+        )
+        raise InvalidTableName(msg)
+    return f'"{name}"'
+
+
+def translate_error(error: sqlite3.Error, message: str = "") -> PersistenceError:
+    """Return the persistence exception that corresponds to a sqlite3 error.
+
+    The driver error becomes the ``__cause__`` of the returned exception.
+    """
+    cls = next(_ERRORS[c] for c in type(error).__mro__ if c in _ERRORS)
+    translated = cls(message or str(error))
+    translated.__cause__ = error
+    return translated
+
+
+def _is_memory(db_name: str) -> tuple[bool, bool]:
+    """Say whether ``db_name`` is in memory, and whether it is a shared cache."""
+    if db_name in ("", ":memory:"):
+        return True, False
+    if not db_name.startswith("file:"):
+        return False, False
+    parts = urlsplit(db_name)
+    query = parse_qs(parts.query)
+    memory = parts.path == ":memory:" or "memory" in query.get("mode", [])
+    return memory, memory and "shared" in query.get("cache", [])
+
+
+class SQLiteDatastore:
+    """Opens connections to one SQLite database and runs transactions on it.
+
+    A file database gets one connection per thread in WAL mode, so readers never
+    wait for the writer; writes take the database lock with ``BEGIN IMMEDIATE`` and
+    so are serialised, which gives notification ids in commit order. A plain
+    ``":memory:"`` database exists only inside its one connection, so all threads
+    share that connection under a lock. A shared-cache memory URI
+    (``"file:name?mode=memory&cache=shared"``) gets a connection per thread and a
+    process-wide lock per URI, while one extra connection keeps the database alive.
+    """
+
+    def __init__(self, db_name: str, lock_timeout: float | None = None) -> None:
+        self.db_name = db_name
+        self.lock_timeout = (
+            DEFAULT_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
+        )
+        self.is_memory, self.is_shared_cache = _is_memory(db_name)
+        self._uri = db_name.startswith("file:")
+        self._local = threading.local()
+        self._connections: dict[int, sqlite3.Connection] = {}
+        self._connections_guard = threading.Lock()
+        self._lock: threading.RLock | None = None
+        self._single: sqlite3.Connection | None = None
+        self._keeper: sqlite3.Connection | None = None
+        self._closed = False
+        if self.is_memory and not self.is_shared_cache:
+            self._lock = threading.RLock()
+            self._single = self._connect()
+        elif self.is_shared_cache:
+            with _shared_memory_locks_guard:
+                self._lock = _shared_memory_locks.setdefault(db_name, threading.RLock())
+            self._keeper = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            connection = sqlite3.connect(
+                self.db_name,
+                timeout=self.lock_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+                uri=self._uri,
+            )
+            if not self.is_memory:
+                connection.execute("PRAGMA journal_mode=WAL")
+                # With WAL, NORMAL is durable across application crashes and
+                # avoids an fsync per commit.
+                connection.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error as e:
+            msg = f"Could not open SQLite database {self.db_name!r}: {e}"
+            raise translate_error(e, msg) from e
+        return connection
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._closed:
+            msg = f"SQLite datastore {self.db_name!r} is closed: create a new one"
+            raise InterfaceError(msg)
+        if self._single is not None:
+            return self._single
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._connect()
+            self._local.connection = connection
+            me = threading.get_ident()
+            with self._connections_guard:
+                # Connections of finished threads (whose ident may now be reused,
+                # even by this thread) are closed here rather than leaked.
+                alive = {t.ident for t in threading.enumerate()} - {me}
+                for ident in [i for i in self._connections if i not in alive]:
+                    self._connections.pop(ident).close()
+                self._connections[me] = connection
+        return connection
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[sqlite3.Connection]:
+        """Run the block in one transaction, mapping sqlite3 errors.
+
+        A write transaction starts with ``BEGIN IMMEDIATE`` so that it holds the
+        write lock from its first statement; it commits when the block ends and
+        rolls back when it raises.
+        """
+        if self._lock is not None:
+            self._lock.acquire()
+        try:
+            connection = self._connection()
+            try:
+                if write:
+                    connection.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield connection
+                        connection.execute("COMMIT")
+                    except BaseException:
+                        if connection.in_transaction:
+                            connection.execute("ROLLBACK")
+                        raise
+                else:
+                    yield connection
+            except sqlite3.Error as e:
+                raise translate_error(e) from e
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+
+    def close(self) -> None:
+        """Close every connection this datastore opened; it cannot be used again."""
+        self._closed = True
+        with self._connections_guard:
+            for connection in self._connections.values():
+                connection.close()
+            self._connections.clear()
+        self._local = threading.local()
+        for other in (self._single, self._keeper):
+            if other is not None:
+                other.close()
+        self._single = None
+        self._keeper = None

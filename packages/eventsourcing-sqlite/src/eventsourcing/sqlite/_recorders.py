@@ -1,0 +1,234 @@
+"""Aggregate, application and process recorders that keep stored events in SQLite."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    ApplicationRecorder,
+    Notification,
+    ProcessRecorder,
+    StoredEvent,
+    Tracking,
+)
+from eventsourcing.sqlite._datastore import SQLiteDatastore, quote_identifier
+
+
+def _tracking_table_name(events_table_name: str) -> str:
+    if events_table_name == "stored_events":
+        return "tracking"
+    if events_table_name.endswith("_events"):
+        return events_table_name[: -len("events")] + "tracking"
+    return events_table_name + "_tracking"
+
+
+class SQLiteAggregateRecorder(AggregateRecorder):
+    """Records stored events in aggregate sequences in one SQLite table.
+
+    The primary key ``(originator_id, originator_version)`` makes a second event
+    at the same version a conflict, which fails the whole batch.
+    """
+
+    def __init__(
+        self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"
+    ) -> None:
+        self.datastore = datastore
+        self.events_table_name = events_table_name
+        self._events = quote_identifier(events_table_name)
+        table = self._events
+        self._insert_sql = (
+            f"INSERT INTO {table} (originator_id, originator_version, topic, state) "
+            "VALUES (?, ?, ?, ?)"
+        )
+        # One statement per combination of filters, so sqlite3's statement cache
+        # keeps each prepared.
+        self._select_sql: dict[tuple[bool, bool, bool, bool], str] = {}
+        for gt in (False, True):
+            for lte in (False, True):
+                for desc in (False, True):
+                    for limit in (False, True):
+                        self._select_sql[gt, lte, desc, limit] = (
+                            f"SELECT originator_version, topic, state FROM {table} "
+                            "WHERE originator_id = ?"
+                            + (" AND originator_version > ?" if gt else "")
+                            + (" AND originator_version <= ?" if lte else "")
+                            + " ORDER BY originator_version"
+                            + (" DESC" if desc else "")
+                            + (" LIMIT ?" if limit else "")
+                        )
+
+    def create_table_statements(self) -> list[str]:
+        """The SQL that creates this recorder's tables when they do not exist."""
+        return [
+            (
+                f"CREATE TABLE IF NOT EXISTS {self._events} ("
+                "originator_id TEXT NOT NULL, "
+                "originator_version INTEGER NOT NULL, "
+                "topic TEXT NOT NULL, "
+                "state BLOB NOT NULL, "
+                "PRIMARY KEY (originator_id, originator_version)) WITHOUT ROWID"
+            )
+        ]
+
+    def create_table(self) -> None:
+        """Create this recorder's tables unless they exist."""
+        with self.datastore.transaction(write=True) as connection:
+            for statement in self.create_table_statements():
+                connection.execute(statement)
+
+    def insert_events(self, stored_events: list[StoredEvent], **kwargs: Any) -> None:
+        """Write the stored events atomically: all of them, or none on any conflict."""
+        with self.datastore.transaction(write=True) as connection:
+            self._insert(connection, stored_events, **kwargs)
+
+    def _insert(
+        self, connection: Any, stored_events: list[StoredEvent], **kwargs: Any
+    ) -> None:
+        connection.executemany(
+            self._insert_sql,
+            [
+                (str(e.originator_id), e.originator_version, e.topic, e.state)
+                for e in stored_events
+            ],
+        )
+
+    def select_events(
+        self,
+        originator_id: UUID,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> list[StoredEvent]:
+        """Read the events of one aggregate, filtered by version and ordered."""
+        params: list[Any] = [str(originator_id)]
+        if gt is not None:
+            params.append(gt)
+        if lte is not None:
+            params.append(lte)
+        if limit is not None:
+            params.append(limit)
+        sql = self._select_sql[gt is not None, lte is not None, desc, limit is not None]
+        with self.datastore.transaction(write=False) as connection:
+            rows = connection.execute(sql, params).fetchall()
+        return [
+            StoredEvent(originator_id, version, topic, state)
+            for version, topic, state in rows
+        ]
+
+
+class SQLiteApplicationRecorder(SQLiteAggregateRecorder, ApplicationRecorder):
+    """Records stored events with notification ids in the order they were committed.
+
+    Writers take the database's write lock before inserting, so an id is never
+    visible before a smaller one: a reader tailing the log misses nothing.
+    """
+
+    def __init__(
+        self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"
+    ) -> None:
+        super().__init__(datastore, events_table_name)
+        table = self._events
+        self._select_notifications_sql = (
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            f"FROM {table} WHERE notification_id >= ? ORDER BY notification_id LIMIT ?"
+        )
+        self._max_notification_id_sql = f"SELECT MAX(notification_id) FROM {table}"
+
+    def create_table_statements(self) -> list[str]:
+        """The SQL that creates this recorder's tables when they do not exist."""
+        return [
+            (
+                f"CREATE TABLE IF NOT EXISTS {self._events} ("
+                "notification_id INTEGER PRIMARY KEY, "
+                "originator_id TEXT NOT NULL, "
+                "originator_version INTEGER NOT NULL, "
+                "topic TEXT NOT NULL, "
+                "state BLOB NOT NULL, "
+                "UNIQUE (originator_id, originator_version))"
+            )
+        ]
+
+    def select_notifications(self, start: int, limit: int) -> list[Notification]:
+        """Return up to ``limit`` notifications with ids from ``start``, ascending."""
+        with self.datastore.transaction(write=False) as connection:
+            rows = connection.execute(
+                self._select_notifications_sql, (start, limit)
+            ).fetchall()
+        return [
+            Notification(
+                id=notification_id,
+                originator_id=UUID(originator_id),
+                originator_version=version,
+                topic=topic,
+                state=state,
+            )
+            for notification_id, originator_id, version, topic, state in rows
+        ]
+
+    def max_notification_id(self) -> int:
+        """Return the largest notification id, or 0 when there are no events."""
+        with self.datastore.transaction(write=False) as connection:
+            (value,) = connection.execute(self._max_notification_id_sql).fetchone()
+        return int(value or 0)
+
+
+class SQLiteProcessRecorder(SQLiteApplicationRecorder, ProcessRecorder):
+    """Records stored events atomically with the tracking record of what was processed.
+
+    A tracking record that exists already fails the batch, so one upstream
+    notification is never processed twice.
+    """
+
+    def __init__(
+        self,
+        datastore: SQLiteDatastore,
+        events_table_name: str = "stored_events",
+        tracking_table_name: str | None = None,
+    ) -> None:
+        super().__init__(datastore, events_table_name)
+        if tracking_table_name is None:
+            tracking_table_name = _tracking_table_name(events_table_name)
+        self.tracking_table_name = tracking_table_name
+        self._tracking = quote_identifier(tracking_table_name)
+        self._insert_tracking_sql = (
+            f"INSERT INTO {self._tracking} (application_name, notification_id) "
+            "VALUES (?, ?)"
+        )
+        self._max_tracking_id_sql = (
+            f"SELECT MAX(notification_id) FROM {self._tracking} "
+            "WHERE application_name = ?"
+        )
+
+    def create_table_statements(self) -> list[str]:
+        """The SQL that creates this recorder's tables when they do not exist."""
+        return [
+            *super().create_table_statements(),
+            (
+                f"CREATE TABLE IF NOT EXISTS {self._tracking} ("
+                "application_name TEXT NOT NULL, "
+                "notification_id INTEGER NOT NULL, "
+                "PRIMARY KEY (application_name, notification_id)) WITHOUT ROWID"
+            ),
+        ]
+
+    def _insert(
+        self, connection: Any, stored_events: list[StoredEvent], **kwargs: Any
+    ) -> None:
+        tracking: Tracking | None = kwargs.get("tracking")
+        if tracking is not None:
+            connection.execute(
+                self._insert_tracking_sql,
+                (tracking.application_name, tracking.notification_id),
+            )
+        super()._insert(connection, stored_events)
+
+    def max_tracking_id(self, application_name: str) -> int:
+        """Return the last notification id tracked from ``application_name``, or 0."""
+        with self.datastore.transaction(write=False) as connection:
+            (value,) = connection.execute(
+                self._max_tracking_id_sql, (application_name,)
+            ).fetchone()
+        return int(value or 0)

@@ -1,0 +1,219 @@
+"""Connections, transactions and error mapping of :class:`SQLiteDatastore`."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from eventsourcing.persistence import (
+    DatabaseError,
+    DataError,
+    InterfaceError,
+    InternalError,
+    NotSupportedError,
+    OperationalError,
+    PersistenceError,
+    ProgrammingError,
+    RecordConflictError,
+)
+from eventsourcing.sqlite import SQLiteDatastore
+from eventsourcing.sqlite._datastore import translate_error
+
+
+def _shared_uri() -> str:
+    return f"file:datastore_{uuid4().hex}?mode=memory&cache=shared"
+
+
+@pytest.mark.parametrize(
+    ("db_name", "memory", "shared"),
+    [
+        (":memory:", True, False),
+        ("", True, False),
+        ("file::memory:", True, False),
+        ("file:x?mode=memory", True, False),
+        ("file::memory:?cache=shared", True, True),
+        ("file:x?mode=memory&cache=shared", True, True),
+        ("file:{tmp}/a.db?cache=shared", False, False),
+        ("{tmp}/a.db", False, False),
+    ],
+)
+def test_kind_of_database_follows_its_name(
+    db_name: str, memory: bool, shared: bool, tmp_path: Path
+) -> None:
+    datastore = SQLiteDatastore(db_name.format(tmp=tmp_path))
+
+    assert (datastore.is_memory, datastore.is_shared_cache) == (memory, shared)
+    datastore.close()
+
+
+def test_file_database_uses_wal_and_lock_timeout(tmp_path: Path) -> None:
+    datastore = SQLiteDatastore(str(tmp_path / "wal.db"), lock_timeout=0.25)
+
+    with datastore.transaction(write=False) as connection:
+        (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+        (busy,) = connection.execute("PRAGMA busy_timeout").fetchone()
+
+    assert mode == "wal"
+    assert busy == 250
+    assert SQLiteDatastore(":memory:").lock_timeout == 5.0
+
+
+def test_write_lock_timeout_is_an_operational_error(tmp_path: Path) -> None:
+    db_name = str(tmp_path / "locked.db")
+    holder = sqlite3.connect(db_name, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    datastore = SQLiteDatastore(db_name, lock_timeout=0.05)
+
+    with (
+        pytest.raises(OperationalError, match="locked") as info,
+        datastore.transaction(write=True),
+    ):
+        pass  # pragma: no cover (BEGIN IMMEDIATE fails before the block runs)
+
+    assert isinstance(info.value.__cause__, sqlite3.OperationalError)
+    holder.execute("ROLLBACK")
+    holder.close()
+    datastore.close()
+
+
+def test_failed_block_rolls_back(tmp_path: Path) -> None:
+    datastore = SQLiteDatastore(str(tmp_path / "rollback.db"))
+    with datastore.transaction(write=True) as connection:
+        connection.execute("CREATE TABLE t (x INTEGER)")
+
+    def insert_then_fail() -> None:
+        with datastore.transaction(write=True) as connection:
+            connection.execute("INSERT INTO t VALUES (1)")
+            raise KeyError
+
+    with pytest.raises(KeyError):
+        insert_then_fail()
+
+    with datastore.transaction(write=False) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM t").fetchone() == (0,)
+
+
+def test_failed_commit_leaves_no_open_transaction() -> None:
+    datastore = SQLiteDatastore(":memory:")
+
+    with (
+        pytest.raises(OperationalError),
+        datastore.transaction(write=True) as connection,
+    ):
+        connection.execute("COMMIT")  # ends the transaction, so the final COMMIT fails
+
+    with datastore.transaction(write=True) as connection:
+        assert connection.in_transaction
+
+
+def test_unopenable_database_names_the_file(tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such" / "dir" / "x.db"
+
+    with pytest.raises(
+        OperationalError, match="Could not open SQLite database"
+    ) as info:
+        SQLiteDatastore(str(missing)).transaction(write=False).__enter__()
+
+    assert str(missing) in str(info.value)
+    assert isinstance(info.value.__cause__, sqlite3.OperationalError)
+
+
+def test_closed_datastore_refuses_use(tmp_path: Path) -> None:
+    for db_name in (":memory:", str(tmp_path / "closed.db"), _shared_uri()):
+        datastore = SQLiteDatastore(db_name)
+        with datastore.transaction(write=False) as connection:
+            connection.execute("SELECT 1")
+        datastore.close()
+
+        with pytest.raises(InterfaceError, match="is closed"):
+            datastore.transaction(write=False).__enter__()
+
+
+@pytest.mark.parametrize(
+    ("driver_error", "expected"),
+    [
+        (sqlite3.InterfaceError, InterfaceError),
+        (sqlite3.DataError, DataError),
+        (sqlite3.OperationalError, OperationalError),
+        (sqlite3.IntegrityError, RecordConflictError),
+        (sqlite3.InternalError, InternalError),
+        (sqlite3.ProgrammingError, ProgrammingError),
+        (sqlite3.NotSupportedError, NotSupportedError),
+        (sqlite3.DatabaseError, DatabaseError),
+        (sqlite3.Error, PersistenceError),
+    ],
+)
+def test_driver_errors_map_to_the_persistence_tree(
+    driver_error: type[sqlite3.Error], expected: type[PersistenceError]
+) -> None:
+    original = driver_error("boom")
+
+    translated = translate_error(original)
+
+    assert type(translated) is expected
+    assert translated.__cause__ is original
+    assert str(translated) == "boom"
+
+
+def test_each_thread_has_its_own_connection_to_a_file(tmp_path: Path) -> None:
+    datastore = SQLiteDatastore(str(tmp_path / "threads.db"))
+    seen: list[sqlite3.Connection] = []
+
+    def use() -> None:
+        with datastore.transaction(write=False) as connection:
+            seen.append(connection)
+
+    use()
+    use()
+    for _ in range(3):
+        thread = threading.Thread(target=use)
+        thread.start()
+        thread.join()
+
+    assert seen[0] is seen[1]
+    assert len({id(c) for c in seen}) == 4
+    # Finished threads' connections are closed when the next thread connects.
+    assert len(datastore._connections) == 2
+    datastore.close()
+    assert datastore._connections == {}
+
+
+def test_plain_memory_database_is_one_connection_shared_by_threads() -> None:
+    datastore = SQLiteDatastore(":memory:")
+    seen: list[sqlite3.Connection] = []
+
+    def use() -> None:
+        with datastore.transaction(write=False) as connection:
+            seen.append(connection)
+
+    thread = threading.Thread(target=use)
+    thread.start()
+    thread.join()
+    use()
+
+    assert seen[0] is seen[1]
+
+
+def test_shared_cache_database_is_seen_by_every_thread_and_datastore() -> None:
+    uri = _shared_uri()
+    first = SQLiteDatastore(uri)
+    second = SQLiteDatastore(uri)
+    with first.transaction(write=True) as connection:
+        connection.execute("CREATE TABLE t (x INTEGER)")
+        connection.execute("INSERT INTO t VALUES (1)")
+    counts: list[int] = []
+
+    def count() -> None:
+        with second.transaction(write=False) as connection:
+            counts.append(connection.execute("SELECT COUNT(*) FROM t").fetchone()[0])
+
+    thread = threading.Thread(target=count)
+    thread.start()
+    thread.join()
+
+    assert counts == [1]
+    first.close()
+    second.close()
