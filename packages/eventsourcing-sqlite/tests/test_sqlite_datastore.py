@@ -217,3 +217,9 @@ def test_shared_cache_database_is_seen_by_every_thread_and_datastore() -> None:
     assert counts == [1]
     first.close()
     second.close()
+
+
+@pytest.mark.parametrize("lock_timeout", [-0.1, float("nan"), float("inf"), 3e6])
+def test_lock_timeout_sqlite_cannot_honour_is_refused(lock_timeout: float) -> None:
+    with pytest.raises(ValueError, match="lock timeout must be a number of seconds"):
+        SQLiteDatastore(":memory:", lock_timeout=lock_timeout)

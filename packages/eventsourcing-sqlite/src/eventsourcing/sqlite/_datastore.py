@@ -22,6 +22,9 @@ from eventsourcing.persistence import (
 )
 
 DEFAULT_LOCK_TIMEOUT = 5.0
+# SQLite keeps its busy timeout as a 32-bit count of milliseconds, and the driver
+# silently turns larger values (and infinity) into no waiting at all.
+MAX_LOCK_TIMEOUT = 2_000_000.0
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -103,9 +106,15 @@ class SQLiteDatastore:
 
     def __init__(self, db_name: str, lock_timeout: float | None = None) -> None:
         self.db_name = db_name
-        self.lock_timeout = (
-            DEFAULT_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
-        )
+        if lock_timeout is None:
+            lock_timeout = DEFAULT_LOCK_TIMEOUT
+        if not 0 <= lock_timeout <= MAX_LOCK_TIMEOUT:  # also refuses NaN
+            msg = (
+                "SQLite lock timeout must be a number of seconds from 0 to "
+                f"{MAX_LOCK_TIMEOUT:.0f}, not {lock_timeout!r}"
+            )
+            raise ValueError(msg)
+        self.lock_timeout = lock_timeout
         self.is_memory, self.is_shared_cache = _is_memory(db_name)
         self._uri = db_name.startswith("file:")
         self._local = threading.local()

@@ -11,7 +11,7 @@ from eventsourcing.persistence import (
     InfrastructureFactory,
     ProcessRecorder,
 )
-from eventsourcing.sqlite._datastore import DEFAULT_LOCK_TIMEOUT, SQLiteDatastore
+from eventsourcing.sqlite._datastore import MAX_LOCK_TIMEOUT, SQLiteDatastore
 from eventsourcing.sqlite._recorders import (
     SQLiteAggregateRecorder,
     SQLiteApplicationRecorder,
@@ -44,19 +44,6 @@ class Factory(InfrastructureFactory):
                 "persistence backend."
             )
             raise ConfigurationError(msg)
-        lock_timeout_str = self.getenv(self.SQLITE_LOCK_TIMEOUT) or str(
-            DEFAULT_LOCK_TIMEOUT
-        )
-        try:
-            lock_timeout = float(lock_timeout_str)
-        except ValueError:
-            lock_timeout = -1.0
-        if not lock_timeout >= 0:  # also refuses NaN
-            msg = (
-                f"{self.SQLITE_LOCK_TIMEOUT}={lock_timeout_str!r} is not a number of "
-                "seconds. Set it to a number such as '5' or '0.5', or unset it."
-            )
-            raise ConfigurationError(msg)
         create_table_str = self.getenv(self.CREATE_TABLE) or "yes"
         try:
             self._create_table = bool(strtobool(create_table_str))
@@ -67,7 +54,17 @@ class Factory(InfrastructureFactory):
                 "'off', '0'."
             )
             raise ConfigurationError(msg) from e
-        self.datastore = SQLiteDatastore(db_name=db_name, lock_timeout=lock_timeout)
+        lock_timeout_str = self.getenv(self.SQLITE_LOCK_TIMEOUT) or ""
+        try:
+            lock_timeout = float(lock_timeout_str) if lock_timeout_str else None
+            self.datastore = SQLiteDatastore(db_name=db_name, lock_timeout=lock_timeout)
+        except ValueError as e:
+            msg = (
+                f"{self.SQLITE_LOCK_TIMEOUT}={lock_timeout_str!r} is not a number of "
+                f"seconds from 0 to {MAX_LOCK_TIMEOUT:.0f}. Set it to a number such as "
+                "'5' or '0.5', or unset it for the default of 5."
+            )
+            raise ConfigurationError(msg) from e
 
     def _table_name(self, purpose: str) -> str:
         prefix = self.application_name.lower()
