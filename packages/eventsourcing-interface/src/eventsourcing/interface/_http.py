@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterable
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import StartResponse, WSGIEnvironment
@@ -185,10 +185,9 @@ def make_notification_log_server(
     free port; the chosen one is ``server.server_port``. Requests are logged at
     DEBUG level rather than to stderr."""
     app = NotificationLogWSGIApp(interface, token=token)
-    server = make_server(
+    return make_server(
         host, port, app, server_class=ThreadingWSGIServer, handler_class=_QuietHandler
     )
-    return cast(ThreadingWSGIServer, server)
 
 
 def _error_detail(body: bytes) -> str:
