@@ -1,1 +1,39 @@
-"""The ``eventsourcing.postgres`` module."""
+"""PostgreSQL persistence: recorders that store events in PostgreSQL via psycopg2,
+and the ``postgres`` infrastructure factory that builds them from environment
+variables.
+
+Exceptions raised here are those of :mod:`eventsourcing.persistence`, with the
+psycopg2 error chained as ``__cause__``::
+
+    PersistenceError
+    ├── InterfaceError
+    └── DatabaseError
+        ├── DataError
+        ├── OperationalError       (e.g. connection lost, lock timeout)
+        ├── IntegrityError
+        │   └── RecordConflictError  (an event version or tracking record exists)
+        ├── InternalError
+        ├── ProgrammingError
+        │   └── InvalidIdentifier  (also a ValueError: a refused table/schema name)
+        └── NotSupportedError
+
+Wrong environment variables raise
+:class:`~eventsourcing.persistence.ConfigurationError`.
+"""
+
+from eventsourcing.postgres._datastore import InvalidIdentifier, PostgresDatastore
+from eventsourcing.postgres._factory import Factory
+from eventsourcing.postgres._recorders import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+    PostgresProcessRecorder,
+)
+
+__all__ = [
+    "Factory",
+    "InvalidIdentifier",
+    "PostgresAggregateRecorder",
+    "PostgresApplicationRecorder",
+    "PostgresDatastore",
+    "PostgresProcessRecorder",
+]

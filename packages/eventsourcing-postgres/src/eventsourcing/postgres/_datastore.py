@@ -1,0 +1,388 @@
+"""PostgreSQL connections (one per thread, reused) and transactions, with driver
+errors mapped to the PEP 249 tree of :mod:`eventsourcing.persistence`."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import psycopg2
+import psycopg2.errors
+import psycopg2.extras
+from eventsourcing.persistence import (
+    DatabaseError,
+    DataError,
+    InterfaceError,
+    InternalError,
+    NotSupportedError,
+    OperationalError,
+    PersistenceError,
+    ProgrammingError,
+    RecordConflictError,
+)
+from eventsourcing.persistence import IntegrityError as PersistenceIntegrityError
+from psycopg2 import sql
+
+__all__ = [
+    "InvalidIdentifier",
+    "PostgresDatastore",
+    "check_identifier",
+    "translate_error",
+]
+
+T = TypeVar("T")
+
+# PostgreSQL truncates longer identifiers (NAMEDATALEN - 1 bytes) silently.
+MAX_IDENTIFIER_LENGTH = 63
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+# Taken by every CREATE ... IF NOT EXISTS transaction: concurrent "IF NOT
+# EXISTS" statements can otherwise both try to create the object and one fails
+# with a unique violation in the system catalogues.
+_DDL_ADVISORY_LOCK_KEY = 0x6576_656E_7473_7263  # "eventsrc"
+
+# The most specific class first: the first isinstance() match wins.
+_ERRORS: tuple[tuple[type[Exception], type[PersistenceError]], ...] = (
+    (psycopg2.errors.UniqueViolation, RecordConflictError),
+    (psycopg2.IntegrityError, PersistenceIntegrityError),
+    (psycopg2.DataError, DataError),
+    (psycopg2.OperationalError, OperationalError),
+    (psycopg2.InternalError, InternalError),
+    (psycopg2.ProgrammingError, ProgrammingError),
+    (psycopg2.NotSupportedError, NotSupportedError),
+    (psycopg2.InterfaceError, InterfaceError),
+    (psycopg2.DatabaseError, DatabaseError),
+)
+
+
+class InvalidIdentifier(ProgrammingError, ValueError):
+    """A schema or table name that is not a plain SQL identifier, refused so that
+    names derived from configuration can never inject SQL."""
+
+
+def check_identifier(name: str, what: str) -> str:
+    """Return ``name`` if it is a plain identifier PostgreSQL keeps as it is.
+
+    Names are also quoted with :class:`psycopg2.sql.Identifier` wherever they are
+    used; refusing anything unusual up front gives a clear error instead of a
+    surprising table name.
+    """
+    if not isinstance(name, str) or not _IDENTIFIER.match(name):
+        msg = (
+            f"Invalid PostgreSQL {what} {name!r}: use ASCII letters, digits and "
+            "underscores only, not starting with a digit (table names are derived "
+            "from the application name and purpose, the schema from POSTGRES_SCHEMA)"
+        )
+        raise InvalidIdentifier(msg)
+    if len(name) > MAX_IDENTIFIER_LENGTH:
+        msg = (
+            f"Invalid PostgreSQL {what} {name!r}: longer than "
+            f"{MAX_IDENTIFIER_LENGTH} characters, which PostgreSQL would truncate "
+            "(use a shorter application name)"
+        )
+        raise InvalidIdentifier(msg)
+    return name
+
+
+def translate_error(
+    error: Exception, password: str = "", context: str = ""
+) -> PersistenceError:
+    """Return the persistence exception for a psycopg2 error, the error chained.
+
+    The password is masked in the message, in case a driver message quotes it.
+    """
+    cls = next(
+        (ours for theirs, ours in _ERRORS if isinstance(error, theirs)),
+        PersistenceError,
+    )
+    message = str(error).strip() or type(error).__name__
+    if context:
+        message = f"{context}: {message}"
+    if password:
+        message = message.replace(password, "********")
+    translated = cls(message)
+    translated.__cause__ = error
+    return translated
+
+
+class _Connection:
+    """A psycopg2 connection with what the datastore needs to know about it."""
+
+    __slots__ = ("created", "in_use", "owner", "raw")
+
+    def __init__(self, raw: Any, owner: threading.Thread) -> None:
+        self.raw = raw
+        self.owner = owner
+        self.created = time.monotonic()
+        self.in_use = False
+
+
+class PostgresDatastore:
+    """Connects to one PostgreSQL database and runs statements and transactions.
+
+    Each thread gets its own connection, reused for later operations. A
+    connection is replaced when it is older than ``conn_max_age`` seconds at the
+    start or end of an operation (``0``: one operation per connection; ``None``:
+    reuse forever), when ``pre_ping`` finds it unusable, and when the server has
+    closed it. A read that fails because the server closed the connection is
+    retried once on a new connection; so is a write that failed that way before
+    its ``COMMIT`` was sent (so nothing was committed). A write whose ``COMMIT``
+    fails is never retried: its outcome is unknown.
+
+    Writes run in explicit transactions on autocommit connections, so a read is
+    one round trip. ``lock_timeout`` bounds the wait for the table lock of
+    :meth:`lock_table`; ``idle_in_transaction_session_timeout`` ends sessions
+    stuck inside a transaction (both in seconds, ``0`` for no limit).
+    """
+
+    def __init__(
+        self,
+        dbname: str,
+        host: str,
+        port: int | str,
+        user: str,
+        password: str,
+        *,
+        conn_max_age: float | None = None,
+        pre_ping: bool = False,
+        lock_timeout: float = 0,
+        idle_in_transaction_session_timeout: float = 0,
+        schema: str | None = None,
+        connect_timeout: int = 30,
+    ) -> None:
+        self.dbname = dbname
+        self.host = host
+        self.port = int(port)
+        self.user = user
+        self._password = password
+        self.conn_max_age = conn_max_age
+        self.pre_ping = pre_ping
+        self.lock_timeout = lock_timeout
+        self.idle_in_transaction_session_timeout = idle_in_transaction_session_timeout
+        self.schema = (
+            None if schema is None else check_identifier(schema, "schema name")
+        )
+        self.connect_timeout = connect_timeout
+        self._local = threading.local()
+        self._guard = threading.Lock()
+        self._connections: set[_Connection] = set()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(dbname={self.dbname!r}, host={self.host!r}, "
+            f"port={self.port!r}, user={self.user!r}, schema={self.schema!r})"
+        )
+
+    # Names and statements.
+
+    def table(self, name: str) -> sql.Identifier:
+        """Return the quoted (schema-qualified, if configured) name of a table."""
+        check_identifier(name, "table name")
+        if self.schema is None:
+            return sql.Identifier(name)
+        return sql.Identifier(self.schema, name)
+
+    def lock_table(self, table: sql.Composable) -> sql.Composed:
+        """Statements that take the ``EXCLUSIVE`` lock on ``table`` until commit.
+
+        Writers of one table are serialised by it, so notification IDs are
+        committed in ascending order and a reader tailing the notification log
+        cannot miss one committed by a concurrent writer. Readers (``ACCESS
+        SHARE``) are neither blocked by it nor block it.
+        """
+        timeout_ms = round(self.lock_timeout * 1000)
+        return sql.SQL(
+            "SET LOCAL lock_timeout = {}; LOCK TABLE {} IN EXCLUSIVE MODE"
+        ).format(sql.Literal(f"{timeout_ms}ms"), table)
+
+    def create_tables(self, statements: list[sql.Composable]) -> None:
+        """Create the schema (if configured) and run ``CREATE ... IF NOT EXISTS``."""
+        ddl: list[sql.Composable] = [
+            sql.SQL("SELECT pg_advisory_xact_lock({})").format(
+                sql.Literal(_DDL_ADVISORY_LOCK_KEY)
+            )
+        ]
+        if self.schema is not None:
+            ddl.append(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                    sql.Identifier(self.schema)
+                )
+            )
+        ddl.extend(statements)
+
+        def create(cursor: Any) -> None:
+            cursor.execute(sql.SQL("; ").join(ddl))
+
+        self.write(create)
+
+    # Operations.
+
+    def read(self, operation: Callable[[Any], T]) -> T:
+        """Run ``operation(cursor)`` outside a transaction (autocommit).
+
+        Retried once on a new connection when the server had closed the old one.
+        """
+        retried = False
+        while True:
+            conn = self._checkout()
+            try:
+                with conn.raw.cursor() as cursor:
+                    result = operation(cursor)
+            except psycopg2.Error as e:
+                broken = conn.raw.closed != 0
+                self._checkin(conn, broken=broken)
+                if broken and not retried:
+                    retried = True
+                    continue
+                raise translate_error(e, self._password) from e
+            except BaseException:
+                self._checkin(conn, broken=True)
+                raise
+            self._checkin(conn, broken=False)
+            return result
+
+    def write(
+        self, operation: Callable[[Any], T], begin: sql.Composable | None = None
+    ) -> T:
+        """Run ``operation(cursor)`` in a transaction and commit it.
+
+        ``begin`` holds statements sent with ``BEGIN`` in the same round trip (such
+        as :meth:`lock_table`). Retried once on a new connection when the server had
+        closed the old one before ``COMMIT`` was sent; never when ``COMMIT`` failed.
+        """
+        start: sql.Composable = sql.SQL("BEGIN")
+        if begin is not None:
+            start = sql.SQL("BEGIN; {}").format(begin)
+        retried = False
+        while True:
+            conn = self._checkout()
+            committing = False
+            try:
+                with conn.raw.cursor() as cursor:
+                    cursor.execute(start)
+                    result = operation(cursor)
+                    committing = True
+                    cursor.execute("COMMIT")
+            except psycopg2.Error as e:
+                broken = conn.raw.closed != 0 or not self._rollback(conn)
+                self._checkin(conn, broken=broken)
+                if broken and committing:
+                    context = (
+                        "The connection failed while committing, so whether the "
+                        "transaction was committed is unknown (it was not retried)"
+                    )
+                    raise translate_error(e, self._password, context) from e
+                if broken and not retried:
+                    retried = True
+                    continue
+                raise translate_error(e, self._password) from e
+            except BaseException:
+                # Closing the connection makes the server roll the transaction back.
+                self._checkin(conn, broken=True)
+                raise
+            self._checkin(conn, broken=False)
+            return result
+
+    def close(self) -> None:
+        """Close every connection of this datastore (new operations reconnect)."""
+        with self._guard:
+            connections, self._connections = self._connections, set()
+        for conn in connections:
+            conn.raw.close()
+
+    # Connections.
+
+    def _connect(self) -> _Connection:
+        options = (
+            "-c idle_in_transaction_session_timeout="
+            f"{round(self.idle_in_transaction_session_timeout * 1000)}"
+        )
+        try:
+            raw = psycopg2.connect(
+                dbname=self.dbname,
+                host=self.host,
+                port=self.port,
+                user=self.user,
+                password=self._password,
+                connect_timeout=self.connect_timeout,
+                options=options,
+                application_name="eventsourcing",
+            )
+            raw.autocommit = True
+            psycopg2.extras.register_uuid(conn_or_curs=raw)
+        except psycopg2.Error as e:
+            context = (
+                f"Could not connect to PostgreSQL database {self.dbname!r} at "
+                f"{self.host}:{self.port} as user {self.user!r} (check POSTGRES_HOST, "
+                "POSTGRES_PORT, POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DBNAME)"
+            )
+            raise translate_error(e, self._password, context) from e
+        return _Connection(raw, threading.current_thread())
+
+    def _checkout(self) -> _Connection:
+        now = time.monotonic()
+        with self._guard:
+            self._sweep(now)
+            conn: _Connection | None = getattr(self._local, "conn", None)
+            if conn is not None and (conn not in self._connections or conn.raw.closed):
+                self._discard(conn)
+                conn = None
+            if conn is not None and self._too_old(conn, now):
+                self._discard(conn)
+                conn = None
+            if conn is not None:
+                conn.in_use = True
+        if conn is not None and self.pre_ping and not self._ping(conn):
+            with self._guard:
+                self._discard(conn)
+            conn = None
+        if conn is None:
+            conn = self._connect()
+            conn.in_use = True
+            with self._guard:
+                self._connections.add(conn)
+            self._local.conn = conn
+        return conn
+
+    def _checkin(self, conn: _Connection, *, broken: bool) -> None:
+        with self._guard:
+            conn.in_use = False
+            if broken or conn.raw.closed or self._too_old(conn, time.monotonic()):
+                self._discard(conn)
+
+    def _too_old(self, conn: _Connection, now: float) -> bool:
+        return self.conn_max_age is not None and now - conn.created >= self.conn_max_age
+
+    def _sweep(self, now: float) -> None:
+        """Close idle connections that are too old or whose thread has ended."""
+        for conn in list(self._connections):
+            if not conn.in_use and (
+                not conn.owner.is_alive() or self._too_old(conn, now)
+            ):
+                self._discard(conn)
+
+    def _discard(self, conn: _Connection) -> None:
+        self._connections.discard(conn)
+        conn.raw.close()
+
+    @staticmethod
+    def _ping(conn: _Connection) -> bool:
+        try:
+            with conn.raw.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except psycopg2.Error:
+            return False
+        return True
+
+    @staticmethod
+    def _rollback(conn: _Connection) -> bool:
+        """Roll back the failed transaction; say whether the connection survived."""
+        try:
+            with conn.raw.cursor() as cursor:
+                cursor.execute("ROLLBACK")
+        except psycopg2.Error:
+            return False
+        return True

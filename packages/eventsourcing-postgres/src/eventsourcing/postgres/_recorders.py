@@ -1,0 +1,268 @@
+"""Aggregate, application and process recorders on PostgreSQL tables."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    ApplicationRecorder,
+    Notification,
+    ProcessRecorder,
+    StoredEvent,
+    Tracking,
+)
+from eventsourcing.postgres._datastore import check_identifier
+from psycopg2 import sql
+from psycopg2.extras import execute_values
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from eventsourcing.postgres._datastore import PostgresDatastore
+
+__all__ = [
+    "PostgresAggregateRecorder",
+    "PostgresApplicationRecorder",
+    "PostgresProcessRecorder",
+]
+
+_EVENT_COLUMNS = sql.SQL(
+    "originator_id uuid NOT NULL, "
+    "originator_version bigint NOT NULL, "
+    "topic text NOT NULL, "
+    "state bytea NOT NULL"
+)
+
+
+class PostgresAggregateRecorder(AggregateRecorder):
+    """Records stored events in a table keyed by originator ID and version."""
+
+    def __init__(
+        self, datastore: PostgresDatastore, events_table_name: str = "stored_events"
+    ) -> None:
+        self.datastore = datastore
+        self.events_table_name = check_identifier(events_table_name, "table name")
+        self.events_table = datastore.table(events_table_name)
+        self._insert = sql.SQL(
+            "INSERT INTO {} (originator_id, originator_version, topic, state) VALUES %s"
+        ).format(self.events_table)
+        self._selects: dict[tuple[bool, bool, bool, bool], sql.Composed] = {}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.datastore!r}, {self.events_table_name!r})"
+
+    def create_table_statements(self) -> list[sql.Composable]:
+        """The statements that create this recorder's tables if they do not exist."""
+        return [
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} ({}, "
+                "PRIMARY KEY (originator_id, originator_version))"
+            ).format(self.events_table, _EVENT_COLUMNS)
+        ]
+
+    def create_table(self) -> None:
+        """Create the tables (and schema) unless they exist."""
+        self.datastore.create_tables(self.create_table_statements())
+
+    def insert_events(self, stored_events: list[StoredEvent], **kwargs: Any) -> None:
+        """Writes stored events into database, all or none of them."""
+        if not stored_events:
+            return
+        self.datastore.write(lambda cursor: self._insert_events(cursor, stored_events))
+
+    def _insert_events(self, cursor: Any, stored_events: list[StoredEvent]) -> None:
+        execute_values(
+            cursor,
+            self._insert,
+            [
+                (e.originator_id, e.originator_version, e.topic, e.state)
+                for e in stored_events
+            ],
+            page_size=len(stored_events),
+        )
+
+    def select_events(
+        self,
+        originator_id: UUID,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> list[StoredEvent]:
+        """Reads stored events from database."""
+        query = self._select_query(
+            gt is not None, lte is not None, desc, limit is not None
+        )
+        params: list[Any] = [originator_id]
+        params.extend(p for p in (gt, lte, limit) if p is not None)
+
+        def select(cursor: Any) -> list[StoredEvent]:
+            cursor.execute(query, params)
+            return [
+                StoredEvent(
+                    originator_id=originator_id,
+                    originator_version=version,
+                    topic=topic,
+                    state=bytes(state),
+                )
+                for version, topic, state in cursor.fetchall()
+            ]
+
+        return self.datastore.read(select)
+
+    def _select_query(
+        self, gt: bool, lte: bool, desc: bool, limit: bool
+    ) -> sql.Composed:
+        key = (gt, lte, desc, limit)
+        query = self._selects.get(key)
+        if query is None:
+            parts = [
+                sql.SQL(
+                    "SELECT originator_version, topic, state FROM {} "
+                    "WHERE originator_id = %s"
+                ).format(self.events_table)
+            ]
+            if gt:
+                parts.append(sql.SQL(" AND originator_version > %s"))
+            if lte:
+                parts.append(sql.SQL(" AND originator_version <= %s"))
+            parts.append(sql.SQL(" ORDER BY originator_version"))
+            if desc:
+                parts.append(sql.SQL(" DESC"))
+            if limit:
+                parts.append(sql.SQL(" LIMIT %s"))
+            query = self._selects[key] = sql.Composed(parts)
+        return query
+
+
+class PostgresApplicationRecorder(PostgresAggregateRecorder, ApplicationRecorder):
+    """Records stored events with notification IDs in commit order.
+
+    Inserts take the table's ``EXCLUSIVE`` lock, so concurrent writers are
+    serialised and a reader tailing the notification log never misses one.
+    """
+
+    def __init__(
+        self, datastore: PostgresDatastore, events_table_name: str = "stored_events"
+    ) -> None:
+        super().__init__(datastore, events_table_name)
+        self._lock = datastore.lock_table(self.events_table)
+        self._select_notifications = sql.SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM {} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
+        ).format(self.events_table)
+        self._max_notification_id = sql.SQL(
+            "SELECT MAX(notification_id) FROM {}"
+        ).format(self.events_table)
+
+    def create_table_statements(self) -> list[sql.Composable]:
+        return [
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} ({}, "
+                "notification_id bigserial UNIQUE, "
+                "PRIMARY KEY (originator_id, originator_version))"
+            ).format(self.events_table, _EVENT_COLUMNS)
+        ]
+
+    def insert_events(self, stored_events: list[StoredEvent], **kwargs: Any) -> None:
+        """Writes stored events into database, all or none of them."""
+        if not stored_events:
+            return
+        self.datastore.write(
+            lambda cursor: self._insert_events(cursor, stored_events), begin=self._lock
+        )
+
+    def select_notifications(self, start: int, limit: int) -> list[Notification]:
+        """Returns a list of event notifications from 'start', limited by 'limit'."""
+
+        def select(cursor: Any) -> list[Notification]:
+            cursor.execute(self._select_notifications, (start, limit))
+            return [
+                Notification(
+                    id=notification_id,
+                    originator_id=originator_id,
+                    originator_version=version,
+                    topic=topic,
+                    state=bytes(state),
+                )
+                for notification_id, originator_id, version, topic, state in (
+                    cursor.fetchall()
+                )
+            ]
+
+        return self.datastore.read(select)
+
+    def max_notification_id(self) -> int:
+        """Returns the maximum notification ID (0 when there are none)."""
+
+        def select(cursor: Any) -> int:
+            cursor.execute(self._max_notification_id)
+            value: int | None = cursor.fetchone()[0]
+            return value or 0
+
+        return self.datastore.read(select)
+
+
+class PostgresProcessRecorder(PostgresApplicationRecorder, ProcessRecorder):
+    """Records stored events atomically with tracking records."""
+
+    def __init__(
+        self,
+        datastore: PostgresDatastore,
+        events_table_name: str = "stored_events",
+        tracking_table_name: str = "tracking",
+    ) -> None:
+        super().__init__(datastore, events_table_name)
+        self.tracking_table_name = check_identifier(tracking_table_name, "table name")
+        self.tracking_table = datastore.table(tracking_table_name)
+        self._insert_tracking = sql.SQL(
+            "INSERT INTO {} (application_name, notification_id) VALUES (%s, %s)"
+        ).format(self.tracking_table)
+        self._max_tracking_id = sql.SQL(
+            "SELECT MAX(notification_id) FROM {} WHERE application_name = %s"
+        ).format(self.tracking_table)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.datastore!r}, {self.events_table_name!r}, "
+            f"{self.tracking_table_name!r})"
+        )
+
+    def create_table_statements(self) -> list[sql.Composable]:
+        return [
+            *super().create_table_statements(),
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} ("
+                "application_name text NOT NULL, "
+                "notification_id bigint NOT NULL, "
+                "PRIMARY KEY (application_name, notification_id))"
+            ).format(self.tracking_table),
+        ]
+
+    def insert_events(self, stored_events: list[StoredEvent], **kwargs: Any) -> None:
+        """Writes stored events and the ``tracking`` record (if given) atomically."""
+        tracking: Tracking | None = kwargs.get("tracking")
+        if tracking is None:
+            super().insert_events(stored_events)
+            return
+
+        def insert(cursor: Any) -> None:
+            if stored_events:
+                self._insert_events(cursor, stored_events)
+            cursor.execute(
+                self._insert_tracking,
+                (tracking.application_name, tracking.notification_id),
+            )
+
+        self.datastore.write(insert, begin=self._lock)
+
+    def max_tracking_id(self, application_name: str) -> int:
+        """Returns the last recorded notification ID from given application."""
+
+        def select(cursor: Any) -> int:
+            cursor.execute(self._max_tracking_id, (application_name,))
+            value: int | None = cursor.fetchone()[0]
+            return value or 0
+
+        return self.datastore.read(select)
