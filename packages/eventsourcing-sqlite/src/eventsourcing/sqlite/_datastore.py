@@ -201,6 +201,11 @@ class SQLiteDatastore:
             if self._lock is not None:
                 self._lock.release()
 
+    def __del__(self) -> None:
+        # Python 3.13 warns about connections left open; close ours with us.
+        if hasattr(self, "_closed"):  # not when __init__ failed early
+            self.close()
+
     def close(self) -> None:
         """Close every connection this datastore opened; it cannot be used again."""
         self._closed = True
