@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
+import warnings
 from pathlib import Path
 from uuid import uuid4
 
@@ -19,7 +21,7 @@ from eventsourcing.persistence import (
     ProgrammingError,
     RecordConflictError,
 )
-from eventsourcing.sqlite import SQLiteDatastore
+from eventsourcing.sqlite import SQLiteDatastore, _datastore
 from eventsourcing.sqlite._datastore import translate_error
 
 
@@ -223,3 +225,47 @@ def test_shared_cache_database_is_seen_by_every_thread_and_datastore() -> None:
 def test_lock_timeout_sqlite_cannot_honour_is_refused(lock_timeout: float) -> None:
     with pytest.raises(ValueError, match="lock timeout must be a number of seconds"):
         SQLiteDatastore(":memory:", lock_timeout=lock_timeout)
+
+
+def test_forked_child_opens_its_own_connection(tmp_path: Path) -> None:
+    datastore = SQLiteDatastore(str(tmp_path / "fork.db"))
+    with datastore.transaction(write=True) as connection:
+        connection.execute("CREATE TABLE t (pid INTEGER)")
+    parent_connection = connection
+
+    with warnings.catch_warnings():
+        # Python 3.12+ warns when forking a process that has threads; this child
+        # runs no threads and only uses SQLite.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover (runs in the child, which coverage does not see)
+        code = 1
+        try:
+            with datastore.transaction(write=True) as child_connection:
+                child_connection.execute("INSERT INTO t VALUES (?)", (os.getpid(),))
+            code = 0 if child_connection is not parent_connection else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    with datastore.transaction(write=False) as connection:
+        assert connection is parent_connection
+        assert connection.execute("SELECT pid FROM t").fetchall() == [(pid,)]
+
+
+def test_connections_of_another_process_are_abandoned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What the child of a fork sees, without forking (coverage cannot see a child).
+    datastore = SQLiteDatastore(str(tmp_path / "pid.db"))
+    with datastore.transaction(write=False) as before:
+        pass
+    monkeypatch.setattr(_datastore.os, "getpid", lambda: -1)
+
+    with datastore.transaction(write=False) as after:
+        after.execute("SELECT 1")
+
+    assert after is not before
+    assert list(datastore._connections.values()) == [after]
+    before.close()

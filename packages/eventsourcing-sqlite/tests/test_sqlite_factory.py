@@ -66,10 +66,10 @@ def test_unnamed_application_uses_the_default_table_names() -> None:
 
     process = factory.process_recorder()
 
-    assert process.events_table_name == "stored_events"  # type: ignore[attr-defined]
-    assert process.tracking_table_name == "tracking"  # type: ignore[attr-defined]
+    assert process.events_table_name == "stored_events"
+    assert process.tracking_table_name == "tracking"
     snapshots = factory.aggregate_recorder("snapshots")
-    assert snapshots.events_table_name == "snapshots"  # type: ignore[attr-defined]
+    assert snapshots.events_table_name == "snapshots"
 
 
 def test_application_name_that_is_not_an_identifier_is_refused() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import threading
@@ -124,6 +125,7 @@ class SQLiteDatastore:
         self._single: sqlite3.Connection | None = None
         self._keeper: sqlite3.Connection | None = None
         self._closed = False
+        self._pid = os.getpid()
         if self.is_memory and not self.is_shared_cache:
             self._lock = threading.RLock()
             self._single = self._connect()
@@ -157,6 +159,13 @@ class SQLiteDatastore:
             raise InterfaceError(msg)
         if self._single is not None:
             return self._single
+        if self._pid != os.getpid():
+            # SQLite connections must not cross a fork. A forked child abandons
+            # its copies of the parent's connections without closing them, since
+            # closing could checkpoint the WAL under the parent's feet.
+            self._pid = os.getpid()
+            self._local = threading.local()
+            self._connections = {}
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
             connection = self._connect()
@@ -213,7 +222,6 @@ class SQLiteDatastore:
             for connection in self._connections.values():
                 connection.close()
             self._connections.clear()
-        self._local = threading.local()
         for other in (self._single, self._keeper):
             if other is not None:
                 other.close()

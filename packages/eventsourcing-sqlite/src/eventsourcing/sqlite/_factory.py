@@ -5,11 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from eventsourcing.persistence import (
-    AggregateRecorder,
-    ApplicationRecorder,
     ConfigurationError,
     InfrastructureFactory,
-    ProcessRecorder,
 )
 from eventsourcing.sqlite._datastore import MAX_LOCK_TIMEOUT, SQLiteDatastore
 from eventsourcing.sqlite._recorders import (
@@ -76,19 +73,19 @@ class Factory(InfrastructureFactory):
         if self._create_table:
             recorder.create_table()
 
-    def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
+    def aggregate_recorder(self, purpose: str = "events") -> SQLiteAggregateRecorder:
         """Construct an aggregate recorder whose table is named after ``purpose``."""
         recorder = SQLiteAggregateRecorder(self.datastore, self._table_name(purpose))
         self._prepare(recorder)
         return recorder
 
-    def application_recorder(self) -> ApplicationRecorder:
+    def application_recorder(self) -> SQLiteApplicationRecorder:
         """Construct an application recorder."""
         recorder = SQLiteApplicationRecorder(self.datastore, self._table_name("events"))
         self._prepare(recorder)
         return recorder
 
-    def process_recorder(self) -> ProcessRecorder:
+    def process_recorder(self) -> SQLiteProcessRecorder:
         """Construct a process recorder, with a tracking table beside the events."""
         recorder = SQLiteProcessRecorder(
             self.datastore,
