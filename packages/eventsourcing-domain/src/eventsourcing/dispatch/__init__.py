@@ -1,1 +1,5 @@
-"""The ``eventsourcing.dispatch`` module."""
+"""Single dispatch on the type of an argument, for aggregate ``apply()`` methods and policies."""
+
+from eventsourcing.dispatch._singledispatch import singledispatchmethod
+
+__all__ = ["singledispatchmethod"]

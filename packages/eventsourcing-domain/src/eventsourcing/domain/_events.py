@@ -1,0 +1,145 @@
+"""Domain events: immutable records of decisions, made frozen dataclasses by a metaclass."""
+
+from __future__ import annotations
+
+from abc import ABCMeta
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone, tzinfo
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, dataclass_transform
+from uuid import UUID
+
+import eventsourcing.domain as _domain
+from eventsourcing.utils import resolve_topic
+
+if TYPE_CHECKING:
+    from eventsourcing.domain._aggregate import Aggregate
+
+TAggregate = TypeVar("TAggregate", bound="Aggregate")
+
+
+class VersionError(Exception):
+    """Raised when an event is not the next one in its aggregate's sequence."""
+
+
+def tzinfo_from_env(environ: Mapping[str, str]) -> tzinfo:
+    """Return the time zone named by the topic in ``TZINFO_TOPIC``, or UTC when unset."""
+    topic = environ.get("TZINFO_TOPIC", "")
+    if not topic:
+        return timezone.utc
+    tz = resolve_topic(topic)
+    if not isinstance(tz, tzinfo):
+        msg = (
+            f"TZINFO_TOPIC={topic!r} resolves to {tz!r}, which is not a"
+            " datetime.tzinfo object (try 'datetime:timezone.utc')"
+        )
+        raise TypeError(msg)
+    return tz
+
+
+def create_timestamp() -> datetime:
+    """Return the current time, aware of the time zone :data:`TZINFO`."""
+    tz: tzinfo = _domain.TZINFO
+    return datetime.now(tz=tz)
+
+
+@dataclass_transform(frozen_default=True)
+class MetaDomainEvent(ABCMeta):
+    """Metaclass that makes every domain event class a frozen dataclass.
+
+    Annotations on an event class are enough to define its attributes; no
+    ``@dataclass`` decorator is needed.
+    """
+
+    def __new__(
+        mcs, name: str, bases: tuple[type, ...], cls_dict: dict[str, Any]
+    ) -> MetaDomainEvent:
+        cls = super().__new__(mcs, name, bases, cls_dict)
+        return cast(MetaDomainEvent, dataclass(frozen=True)(cast(type, cls)))
+
+
+class DomainEvent(metaclass=MetaDomainEvent):
+    """Base class for domain events, such as aggregate events and snapshots.
+
+    :param originator_id: ID of the originating aggregate.
+    :param originator_version: version of the originating aggregate.
+    :param timestamp: date-time of the event.
+    """
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime
+
+    @staticmethod
+    def create_timestamp() -> datetime:
+        """Return a timestamp for a new event (timezone aware, see ``TZINFO``)."""
+        return create_timestamp()
+
+
+class AggregateEvent(DomainEvent, Generic[TAggregate]):
+    """Base class for aggregate events, which model decisions made by aggregates."""
+
+    def mutate(self, aggregate: TAggregate | None) -> TAggregate | None:
+        """Apply this event to the aggregate and return it.
+
+        Checks the event is the next in the aggregate's sequence (else raises
+        :class:`VersionError`), calls :meth:`apply`, and only then advances the
+        aggregate's version and modified time, so an exception in ``apply()``
+        leaves the aggregate unchanged.
+        """
+        if aggregate is None:
+            msg = (
+                f"{type(self).__qualname__}.mutate() needs the aggregate to change;"
+                " only a 'created' event can start from None"
+            )
+            raise TypeError(msg)
+        next_version = aggregate.version + 1
+        if self.originator_version != next_version:
+            msg = (
+                f"{type(self).__qualname__} has originator_version"
+                f" {self.originator_version} but the next version of"
+                f" {type(aggregate).__qualname__} {aggregate.id} is {next_version}"
+            )
+            raise VersionError(msg)
+        self.apply(aggregate)
+        aggregate._version = self.originator_version
+        aggregate._modified_on = self.timestamp
+        return aggregate
+
+    def apply(self, aggregate: TAggregate) -> None:
+        """Apply the domain event to the aggregate (override in subclasses)."""
+
+
+class AggregateCreated(AggregateEvent[TAggregate]):
+    """Domain event for when an aggregate is created.
+
+    :param originator_topic: topic of the aggregate class.
+    """
+
+    originator_topic: str
+
+    def mutate(self, aggregate: TAggregate | None) -> TAggregate:
+        """Construct the aggregate described by this event (``aggregate`` is ignored)."""
+        aggregate_class = resolve_topic(self.originator_topic)
+        new: TAggregate = object.__new__(aggregate_class)
+        new.__base_init__(self.originator_id, self.originator_version, self.timestamp)
+        kwargs = {
+            name: getattr(self, name)
+            for name in self.__dataclass_fields__
+            if name not in _CREATED_BASE_FIELDS
+        }
+        if "id" in _init_parameters(aggregate_class):
+            kwargs["id"] = self.originator_id
+        new.__init__(**kwargs)  # type: ignore[misc]  # __init__ of the resolved class
+        return new
+
+
+_CREATED_BASE_FIELDS = frozenset(
+    ("originator_id", "originator_version", "timestamp", "originator_topic")
+)
+
+
+def _init_parameters(cls: type) -> Mapping[str, Any]:
+    params: Mapping[str, Any] = getattr(cls, "_init_parameters", {})
+    return params
+
