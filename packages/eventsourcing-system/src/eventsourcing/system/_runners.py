@@ -131,15 +131,18 @@ class SingleThreadedRunner(Runner, Promptable):
         try:
             while True:
                 with self._lock:
+                    # Checked and cleared under one lock so no prompt is stranded.
                     if not self._prompted:
+                        self._is_prompting = False
                         return
                     name = self._prompted.popleft()
                 for follower_name in self.system.leads[name]:
                     follower = cast(Follower, self.apps[follower_name])
                     follower.pull_and_process(name)
-        finally:
+        except BaseException:
             with self._lock:
                 self._is_prompting = False
+            raise
 
     def stop(self) -> None:
         """Stops the runner: leaders no longer prompt it, and the applications are
