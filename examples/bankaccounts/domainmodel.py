@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Optional
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, AggregateCreated, AggregateEvent
@@ -26,12 +25,12 @@ class BankAccount(Aggregate):
             email_address=email_address,
         )
 
-    class Opened(AggregateCreated):
+    class Opened(AggregateCreated["BankAccount"]):
         full_name: str
         email_address: str
 
     def append_transaction(
-        self, amount: Decimal, transaction_id: Optional[UUID] = None
+        self, amount: Decimal, transaction_id: UUID | None = None
     ) -> None:
         self.check_account_is_not_closed()
         self.check_has_sufficient_funds(amount)
@@ -49,11 +48,11 @@ class BankAccount(Aggregate):
         if self.balance + amount < -self.overdraft_limit:
             raise InsufficientFundsError({"account_id": self.id})
 
-    class TransactionAppended(AggregateEvent):
+    class TransactionAppended(AggregateEvent["BankAccount"]):
         amount: Decimal
         transaction_id: UUID
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: BankAccount) -> None:
             aggregate.balance += self.amount
 
     def set_overdraft_limit(self, overdraft_limit: Decimal) -> None:
@@ -64,17 +63,17 @@ class BankAccount(Aggregate):
             overdraft_limit=overdraft_limit,
         )
 
-    class OverdraftLimitSet(AggregateEvent):
+    class OverdraftLimitSet(AggregateEvent["BankAccount"]):
         overdraft_limit: Decimal
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: BankAccount) -> None:
             aggregate.overdraft_limit = self.overdraft_limit
 
     def close(self) -> None:
         self.trigger_event(self.Closed)
 
-    class Closed(AggregateEvent):
-        def apply(self, aggregate: Any) -> None:
+    class Closed(AggregateEvent["BankAccount"]):
+        def apply(self, aggregate: BankAccount) -> None:
             aggregate.is_closed = True
 
 

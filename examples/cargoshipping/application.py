@@ -4,7 +4,7 @@ value objects."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -64,7 +64,7 @@ class BookingApplication(Application):
     def register_handling_event(
         self,
         tracking_id: UUID,
-        voyage_number: Optional[str],
+        voyage_number: str | None,
         location: Location,
         handling_activity: HandlingActivity,
     ) -> None:

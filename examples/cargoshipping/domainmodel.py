@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any, Optional, Union
 from uuid import UUID, uuid4
 
 from eventsourcing.dispatch import singledispatchmethod
@@ -70,12 +69,9 @@ class Itinerary:
         self.legs = legs
 
 
-NextExpectedActivity = Optional[
-    Union[
-        tuple[HandlingActivity, Location],
-        tuple[HandlingActivity, Location, str],
-    ]
-]
+NextExpectedActivity = (
+    tuple[HandlingActivity, Location] | tuple[HandlingActivity, Location, str] | None
+)
 
 # The routes the routing service knows, by (origin, destination).
 REGISTERED_ROUTES: dict[tuple[str, str], list[Itinerary]] = {
@@ -121,11 +117,11 @@ class Cargo(Aggregate):
         self._transport_status: str = "NOT_RECEIVED"
         self._routing_status: str = "NOT_ROUTED"
         self._is_misdirected: bool = False
-        self._estimated_time_of_arrival: Optional[datetime] = None
+        self._estimated_time_of_arrival: datetime | None = None
         self._next_expected_activity: NextExpectedActivity = None
-        self._route: Optional[Itinerary] = None
-        self._last_known_location: Optional[Location] = None
-        self._current_voyage_number: Optional[str] = None
+        self._route: Itinerary | None = None
+        self._last_known_location: Location | None = None
+        self._current_voyage_number: str | None = None
 
     @property
     def origin(self) -> Location:
@@ -154,7 +150,7 @@ class Cargo(Aggregate):
     @property
     def estimated_time_of_arrival(
         self,
-    ) -> Optional[datetime]:
+    ) -> datetime | None:
         return self._estimated_time_of_arrival
 
     @property
@@ -162,15 +158,15 @@ class Cargo(Aggregate):
         return self._next_expected_activity
 
     @property
-    def route(self) -> Optional[Itinerary]:
+    def route(self) -> Itinerary | None:
         return self._route
 
     @property
-    def last_known_location(self) -> Optional[Location]:
+    def last_known_location(self) -> Location | None:
         return self._last_known_location
 
     @property
-    def current_voyage_number(self) -> Optional[str]:
+    def current_voyage_number(self) -> str | None:
         return self._current_voyage_number
 
     @classmethod
@@ -188,13 +184,13 @@ class Cargo(Aggregate):
             arrival_deadline=arrival_deadline,
         )
 
-    class BookingStarted(AggregateCreated):
+    class BookingStarted(AggregateCreated["Cargo"]):
         origin: Location
         destination: Location
         arrival_deadline: datetime
 
-    class Event(AggregateEvent):
-        def apply(self, aggregate: Any) -> None:
+    class Event(AggregateEvent["Cargo"]):
+        def apply(self, aggregate: Cargo) -> None:
             aggregate.apply(self)
 
     @singledispatchmethod
@@ -236,7 +232,7 @@ class Cargo(Aggregate):
     def register_handling_event(
         self,
         tracking_id: UUID,
-        voyage_number: Optional[str],
+        voyage_number: str | None,
         location: Location,
         handling_activity: HandlingActivity,
     ) -> None:
@@ -250,7 +246,7 @@ class Cargo(Aggregate):
 
     class HandlingEventRegistered(Event):
         tracking_id: UUID
-        voyage_number: Optional[str]
+        voyage_number: str | None
         location: Location
         handling_activity: HandlingActivity
 
@@ -269,20 +265,20 @@ class Cargo(Aggregate):
             self._transport_status = "ONBOARD_CARRIER"
             self._current_voyage_number = event.voyage_number
             for leg in self.route.legs:
-                if leg.origin == event.location.value:
-                    if leg.voyage_number == event.voyage_number:
-                        self._next_expected_activity = (
-                            HandlingActivity.UNLOAD,
-                            Location[leg.destination],
-                            event.voyage_number,
-                        )
-                        break
-            else:
-                raise Exception(
-                    "Can't find leg with origin={} and voyage_number={}".format(
-                        event.location,
+                if (
+                    leg.origin == event.location.value
+                    and leg.voyage_number == event.voyage_number
+                ):
+                    self._next_expected_activity = (
+                        HandlingActivity.UNLOAD,
+                        Location[leg.destination],
                         event.voyage_number,
                     )
+                    break
+            else:
+                raise Exception(
+                    f"Can't find leg with origin={event.location} and "
+                    f"voyage_number={event.voyage_number}"
                 )
 
         elif event.handling_activity == HandlingActivity.UNLOAD:
@@ -314,6 +310,4 @@ class Cargo(Aggregate):
             self._transport_status = "CLAIMED"
 
         else:
-            raise Exception(
-                "Unsupported handling event: {}".format(event.handling_activity)
-            )
+            raise Exception(f"Unsupported handling event: {event.handling_activity}")

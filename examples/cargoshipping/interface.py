@@ -4,7 +4,7 @@ simple types of object (str, bool, datetime), for clients such as a web service.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional, TypedDict, Union
+from typing import Any, TypedDict
 from uuid import UUID
 
 from .application import BookingApplication
@@ -31,10 +31,10 @@ class CargoDetails(TypedDict):
     transport_status: str
     routing_status: str
     is_misdirected: bool
-    estimated_time_of_arrival: Optional[datetime]
-    next_expected_activity: Optional[Union[tuple[Any, Any], tuple[Any, Any, Any]]]
-    last_known_location: Optional[str]
-    current_voyage_number: Optional[str]
+    estimated_time_of_arrival: datetime | None
+    next_expected_activity: tuple[Any, Any] | tuple[Any, Any, Any] | None
+    last_known_location: str | None
+    current_voyage_number: str | None
 
 
 class BookingService:
@@ -63,9 +63,7 @@ class BookingService:
         cargo = self.app.get_cargo(UUID(tracking_id))
 
         # Present 'next_expected_activity'.
-        next_expected_activity: Optional[
-            Union[tuple[Any, Any], tuple[Any, Any, Any]]
-        ]
+        next_expected_activity: tuple[Any, Any] | tuple[Any, Any, Any] | None
         if cargo.next_expected_activity is None:
             next_expected_activity = None
         elif len(cargo.next_expected_activity) == 2:
@@ -143,7 +141,7 @@ class BookingService:
     def register_handling_event(
         self,
         tracking_id: str,
-        voyage_number: Optional[str],
+        voyage_number: str | None,
         location: str,
         handling_activity: str,
     ) -> None:

@@ -49,7 +49,7 @@ class ParkingLot(Aggregate):
     def create_id(name: str) -> UUID:
         return uuid5(NAMESPACE_URL, f"/parking-lots/{name}")
 
-    class Opened(AggregateCreated):
+    class Opened(AggregateCreated["ParkingLot"]):
         name: str
         capacity: int
         hourly_rate: Decimal
@@ -73,11 +73,11 @@ class ParkingLot(Aggregate):
             raise ParkingError(msg)
         self.trigger_event(self.VehicleEntered, plate=plate, at=at)
 
-    class VehicleEntered(AggregateEvent):
+    class VehicleEntered(AggregateEvent["ParkingLot"]):
         plate: str
         at: datetime
 
-        def apply(self, lot: Any) -> None:
+        def apply(self, lot: ParkingLot) -> None:
             lot.parked[self.plate] = self.at
 
     def leave(self, plate: str, at: datetime) -> Decimal:
@@ -92,11 +92,11 @@ class ParkingLot(Aggregate):
         self.trigger_event(self.VehicleLeft, plate=plate, at=at, fee=fee)
         return fee
 
-    class VehicleLeft(AggregateEvent):
+    class VehicleLeft(AggregateEvent["ParkingLot"]):
         plate: str
         at: datetime
         fee: Decimal
 
-        def apply(self, lot: Any) -> None:
+        def apply(self, lot: ParkingLot) -> None:
             del lot.parked[self.plate]
             lot.takings += self.fee

@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
-
 from eventsourcing.application import Repository
 from eventsourcing.domain import TZINFO, Snapshot
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
+
 from examples.parkinglot.application import SNAPSHOT_INTERVAL, ParkingLots
 from examples.parkinglot.domainmodel import ParkingError, ParkingLot
 
@@ -96,9 +96,7 @@ def test_version_1_snapshot_is_upcast(env: dict[str, str]) -> None:
 
     # The repository starts from the snapshot, upcast with the old rate.
     app.enter("Market", "OLD 1", at=NOON)
-    assert app.leave("Market", "OLD 1", at=NOON + timedelta(hours=2)) == Decimal(
-        "4.00"
-    )
+    assert app.leave("Market", "OLD 1", at=NOON + timedelta(hours=2)) == Decimal("4.00")
 
 
 def test_version_1_opened_event_is_upcast(env: dict[str, str]) -> None:

@@ -62,7 +62,9 @@ class DeclarativeWiki(Application):
         return page
 
     def _get_index(self, name: str) -> declarative.Index:
-        index: declarative.Index = self.repository.get(declarative.Index.create_id(name))
+        index: declarative.Index = self.repository.get(
+            declarative.Index.create_id(name)
+        )
         return index
 
     def _get_or_create_index(self, name: str, page_id: UUID) -> declarative.Index:

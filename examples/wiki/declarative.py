@@ -4,7 +4,6 @@ Page and Index aggregates revisited")."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -23,12 +22,12 @@ class Page(Aggregate):
 @dataclass
 class Index(Aggregate):
     name: str
-    ref: Optional[UUID]
+    ref: UUID | None
 
     @staticmethod
     def create_id(name: str) -> UUID:
         return uuid5(NAMESPACE_URL, f"/pages/{name}")
 
     @event("RefUpdated")
-    def update_ref(self, ref: Optional[UUID]) -> None:
+    def update_ref(self, ref: UUID | None) -> None:
         self.ref = ref

@@ -3,7 +3,6 @@ that triggers an event, and an event class that applies itself (section 1.4.3)."
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import uuid4
 
 from eventsourcing.domain import Aggregate, AggregateCreated, AggregateEvent
@@ -17,14 +16,14 @@ class World(Aggregate):
     def create(cls) -> World:
         return cls._create(cls.Created, id=uuid4())
 
-    class Created(AggregateCreated):
+    class Created(AggregateCreated["World"]):
         pass
 
     def make_it_so(self, what: str) -> None:
         self.trigger_event(self.SomethingHappened, what=what)
 
-    class SomethingHappened(AggregateEvent):
+    class SomethingHappened(AggregateEvent["World"]):
         what: str
 
-        def apply(self, world: Any) -> None:
+        def apply(self, world: World) -> None:
             world.history.append(self.what)

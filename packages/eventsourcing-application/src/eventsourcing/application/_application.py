@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -73,7 +74,7 @@ class Application:
         """Returns the infrastructure factory chosen by ``INFRASTRUCTURE_FACTORY``."""
         return InfrastructureFactory.construct(self.name, env=self.env)
 
-    def construct_mapper(self, application_name: str = "") -> Mapper[Any]:
+    def construct_mapper(self, application_name: str = "") -> Mapper:
         """Returns the mapper that converts domain events to stored events."""
         return self.factory.mapper(transcoder=self.construct_transcoder())
 
@@ -96,11 +97,11 @@ class Application:
         """Returns the recorder of the application's events and notifications."""
         return self.factory.application_recorder()
 
-    def construct_event_store(self) -> EventStore[Any]:
+    def construct_event_store(self) -> EventStore:
         """Returns the store of the application's aggregate events."""
         return self.factory.event_store(mapper=self.mapper, recorder=self.recorder)
 
-    def construct_snapshot_store(self) -> EventStore[Any] | None:
+    def construct_snapshot_store(self) -> EventStore | None:
         """Returns a store for snapshots, or ``None`` when snapshotting is off."""
         if not self.factory.is_snapshotting_enabled():
             return None
@@ -135,7 +136,7 @@ class Application:
         self, aggregates: Sequence[Any], new_events: Sequence[Any]
     ) -> None:
         if self.snapshots is None:
-            # Snapshotting was switched off by configuration ("IS_SNAPSHOTTING_ENABLED").
+            # Switched off by configuration ("IS_SNAPSHOTTING_ENABLED").
             return
         first_new_versions: dict[UUID, int] = {}
         for domain_event in new_events:
@@ -176,8 +177,6 @@ class Application:
             raise ValueError(msg)
         aggregate = self.repository.get(aggregate_id, version=version)
         snapshot = self.snapshot_class.take(aggregate)
-        try:
+        # A conflict means an equal snapshot of this version is already recorded.
+        with contextlib.suppress(RecordConflictError):
             self.snapshots.put([snapshot])
-        except RecordConflictError:
-            # An equal snapshot of this version is already recorded.
-            pass

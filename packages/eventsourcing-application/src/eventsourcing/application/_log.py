@@ -1,4 +1,4 @@
-"""Notification logs: an application's events in their total order, in linked sections."""
+"""Notification logs: an application's events in total order, in linked sections."""
 
 from __future__ import annotations
 

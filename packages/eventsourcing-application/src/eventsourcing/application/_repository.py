@@ -21,8 +21,8 @@ class Repository:
 
     def __init__(
         self,
-        event_store: EventStore[Any],
-        snapshot_store: EventStore[Any] | None = None,
+        event_store: EventStore,
+        snapshot_store: EventStore | None = None,
     ) -> None:
         self.event_store = event_store
         self.snapshot_store = snapshot_store
@@ -37,11 +37,13 @@ class Repository:
         aggregate: Any = None
         gt: int | None = None
         if self.snapshot_store is not None:
+            snapshot: Any
             for snapshot in self.snapshot_store.get(
                 aggregate_id, lte=version, desc=True, limit=1
             ):
                 aggregate = snapshot.mutate(None)
                 gt = snapshot.originator_version
+        domain_event: Any
         for domain_event in self.event_store.get(aggregate_id, gt=gt, lte=version):
             aggregate = domain_event.mutate(aggregate)
         if aggregate is None:
