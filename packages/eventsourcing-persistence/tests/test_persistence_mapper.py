@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -28,12 +27,10 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic
 
 
-@dataclass(frozen=True)
 class Renamed(DomainEvent):
     name: str
 
 
-@dataclass(frozen=True)
 class RenamedV2(DomainEvent):
     name: str
     nickname: str
@@ -45,7 +42,6 @@ class RenamedV2(DomainEvent):
         state["nickname"] = state["name"][:3]
 
 
-@dataclass(frozen=True)
 class RenamedV3(DomainEvent):
     name: str
     nickname: str
