@@ -325,12 +325,10 @@ class PostgresDatastore:
     def _checkout(self) -> _Connection:
         now = time.monotonic()
         with self._guard:
+            # The sweep also closes this thread's connection if it is too old.
             self._sweep(now)
             conn: _Connection | None = getattr(self._local, "conn", None)
             if conn is not None and (conn not in self._connections or conn.raw.closed):
-                self._discard(conn)
-                conn = None
-            if conn is not None and self._too_old(conn, now):
                 self._discard(conn)
                 conn = None
             if conn is not None:
