@@ -128,7 +128,7 @@ class AggregateCreated(AggregateEvent[TAggregate]):
             for name in self.__dataclass_fields__
             if name not in _CREATED_BASE_FIELDS
         }
-        if "id" in _init_parameters(aggregate_class):
+        if "id" in aggregate_class._init_signature.parameters:
             kwargs["id"] = self.originator_id
         new.__init__(**kwargs)  # type: ignore[misc]  # __init__ of the resolved class
         return new
@@ -137,9 +137,4 @@ class AggregateCreated(AggregateEvent[TAggregate]):
 _CREATED_BASE_FIELDS = frozenset(
     ("originator_id", "originator_version", "timestamp", "originator_topic")
 )
-
-
-def _init_parameters(cls: type) -> Mapping[str, Any]:
-    params: Mapping[str, Any] = getattr(cls, "_init_parameters", {})
-    return params
 
