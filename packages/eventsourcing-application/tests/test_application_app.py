@@ -26,10 +26,14 @@ from eventsourcing.persistence import (
 )
 
 
+# Each test runs on each installed backend, chosen through os.environ.
+pytestmark = pytest.mark.usefixtures("backend_environ")
+
+
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
-        if key.endswith(("IS_SNAPSHOTTING_ENABLED", "INFRASTRUCTURE_FACTORY")):
+        if key.endswith("IS_SNAPSHOTTING_ENABLED"):
             monkeypatch.delenv(key)
 
 

@@ -22,24 +22,17 @@ from eventsourcing.persistence import (
     Transcoding,
 )
 
-# Keys that the examples set in os.environ; each test starts and ends without them.
-EXAMPLE_ENV_KEYS = (
-    "IS_SNAPSHOTTING_ENABLED",
-    "INFRASTRUCTURE_FACTORY",
-    "SQLITE_DBNAME",
-    "CIPHER_KEY",
-    "CIPHER_TOPIC",
-    "COMPRESSOR_TOPIC",
-)
+# Each test runs on each installed backend, chosen through os.environ.
+pytestmark = pytest.mark.usefixtures("backend_environ")
 
 
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key in EXAMPLE_ENV_KEYS:
-        monkeypatch.delenv(key, raising=False)
+    """Starts and ends each test without "IS_SNAPSHOTTING_ENABLED", which the
+    examples set and delete in os.environ."""
+    monkeypatch.delenv("IS_SNAPSHOTTING_ENABLED", raising=False)
     yield
-    for key in EXAMPLE_ENV_KEYS:
-        os.environ.pop(key, None)
+    os.environ.pop("IS_SNAPSHOTTING_ENABLED", None)
 
 
 class World(Aggregate):
