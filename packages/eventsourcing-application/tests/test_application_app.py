@@ -25,7 +25,6 @@ from eventsourcing.persistence import (
     RecordConflictError,
 )
 
-
 # Each test runs on each installed backend, chosen through os.environ.
 pytestmark = pytest.mark.usefixtures("backend_environ")
 
