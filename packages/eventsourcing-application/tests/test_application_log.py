@@ -77,6 +77,7 @@ def test_full_section_links_to_the_next_section() -> None:
 
     section = log["1,10"]
     assert section.id == "1,10"
+    assert section.section_id == "1,10"
     assert ids(section) == list(range(1, 11))
     assert section.next_id == "11,20"
 

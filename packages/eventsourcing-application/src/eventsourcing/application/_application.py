@@ -75,7 +75,13 @@ class Application:
         return InfrastructureFactory.construct(self.name, env=self.env)
 
     def construct_mapper(self, application_name: str = "") -> Mapper:
-        """Returns the mapper that converts domain events to stored events."""
+        """Returns the mapper that converts domain events to stored events.
+
+        ``application_name`` names the application whose events the mapper is for
+        (a follower passes its leader's name). The cipher and compressor are those
+        configured for this application, so applications that exchange events
+        share "CIPHER_KEY" and "COMPRESSOR_TOPIC".
+        """
         return self.factory.mapper(transcoder=self.construct_transcoder())
 
     def construct_transcoder(self) -> Transcoder:

@@ -23,6 +23,11 @@ class Section:
     items: list[Notification]
     next_id: str | None
 
+    @property
+    def section_id(self) -> str | None:
+        """The section ID, ``id`` (the documentation uses both names)."""
+        return self.id
+
 
 class NotificationLog(ABC):
     """Abstract base class for notification logs."""
