@@ -316,3 +316,8 @@ def test_custom_log_section_size() -> None:
     section = app.log["1,10"]
     assert section.id == "1,2"
     assert section.next_id == "3,4"
+
+
+def test_invalid_snapshotting_setting_raises_clear_error() -> None:
+    with pytest.raises(ValueError, match="IS_SNAPSHOTTING_ENABLED='maybe'"):
+        Counters(env={"IS_SNAPSHOTTING_ENABLED": "maybe"})
