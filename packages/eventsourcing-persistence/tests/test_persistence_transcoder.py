@@ -1,5 +1,6 @@
 """The JSON transcoder and the built-in transcodings."""
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
@@ -119,3 +120,30 @@ def test_registering_replaces_by_type_and_name() -> None:
     assert t.decode(t.encode(uuid)) == uuid
     # Data written before the change still decodes.
     assert t.decode(transcoder().encode(uuid)) == uuid
+
+
+def test_decode_accepts_surrounding_whitespace() -> None:
+    assert transcoder().decode(b' {"a": 1}') == {"a": 1}
+    assert transcoder().decode(b'{"a": 1}\n') == {"a": 1}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "Expecting value"),
+        (b"garbage", "Expecting value"),
+        (b"{} []", "Extra data"),
+    ],
+)
+def test_decode_of_invalid_json_raises_json_decode_error(
+    data: bytes, message: str
+) -> None:
+    with pytest.raises(json.JSONDecodeError, match=message):
+        transcoder().decode(data)
+
+
+def test_encode_top_level_values() -> None:
+    t = transcoder()
+    for value in ["text", 1, 1.5, None, True, [1, "a"], {"k": [{}]}]:
+        assert t.decode(t.encode(value)) == value
+    assert t.encode(float("nan")) == b"NaN"

@@ -8,6 +8,7 @@ import json
 from abc import ABC, abstractmethod
 from datetime import datetime
 from decimal import Decimal
+from collections.abc import Callable
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -79,15 +80,43 @@ class JSONTranscoder(Transcoder):
             default=self._encode_obj, ensure_ascii=False, check_circular=False
         )
         self._decoder = json.JSONDecoder(object_hook=self._decode_obj)
+        # JSONDecoder.__init__ sets scan_once, but typeshed's stub doesn't declare it.
+        scan_once = self._decoder.scan_once  # type: ignore[attr-defined]
+        self._scan_once: Callable[[str, int], tuple[Any, int]] = scan_once
+        # JSONEncoder.encode() builds a new C encoder for every call; build it once.
+        c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+        if c_make_encoder is not None:
+            self._iterencode = c_make_encoder(
+                None,  # no circular reference markers
+                self._encode_obj,
+                json.encoder.encode_basestring,  # not ASCII-only
+                None,  # no indent
+                ": ",
+                ", ",
+                False,  # sort_keys
+                False,  # skipkeys
+                True,  # allow_nan
+            )
+        else:  # pragma: no cover (only on Pythons without json's C accelerator)
+            self._iterencode = lambda obj, _: self._encoder.iterencode(obj)
 
     def encode(self, obj: Any) -> bytes:
         """Encodes given object as a bytes array."""
-        return self._encoder.encode(obj).encode("utf-8")
+        return "".join(self._iterencode(obj, 0)).encode("utf-8")
 
     def decode(self, data: bytes) -> Any:
         """Decodes bytes array as previously encoded object."""
         # str() rather than bytes.decode() also accepts memoryview (psycopg2 bytea).
-        return self._decoder.decode(str(data, "utf-8"))
+        text = str(data, "utf-8")
+        try:
+            obj, end = self._scan_once(text, 0)
+        except StopIteration:
+            end = -1
+        if end != len(text):
+            # Leading or trailing whitespace, extra data or no JSON at all: let the
+            # full decoder deal with it (and raise its detailed JSONDecodeError).
+            return self._decoder.decode(text)
+        return obj
 
     def _encode_obj(self, obj: Any) -> dict[str, Any]:
         cls = type(obj)
