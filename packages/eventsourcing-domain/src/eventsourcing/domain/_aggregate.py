@@ -231,7 +231,7 @@ class Aggregate(metaclass=MetaAggregate):
             originator_topic=get_topic(cls),
             **kwargs,
         )
-        aggregate: _TAggregate = created_event.mutate(None)
+        aggregate: _TAggregate = created_event._construct_aggregate(cls)
         aggregate._pending_events.append(created_event)
         return aggregate
 

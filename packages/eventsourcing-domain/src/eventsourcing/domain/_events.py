@@ -120,8 +120,14 @@ class AggregateCreated(AggregateEvent[TAggregate]):
 
     def mutate(self, aggregate: TAggregate | None) -> TAggregate:
         """Construct the aggregate described by this event (``aggregate`` is ignored)."""
-        aggregate_class = resolve_topic(self.originator_topic)
-        new: TAggregate = object.__new__(aggregate_class)
+        aggregate_class: type[TAggregate] = resolve_topic(self.originator_topic)
+        return self._construct_aggregate(aggregate_class)
+
+    def _construct_aggregate(self, aggregate_class: type[TAggregate]) -> TAggregate:
+        # Aggregate._create() comes here directly, with the class in hand, so that
+        # aggregate classes whose topics do not resolve (defined in a function)
+        # can still create aggregates.
+        new = object.__new__(aggregate_class)
         new.__base_init__(self.originator_id, self.originator_version, self.timestamp)
         kwargs = {
             name: getattr(self, name)
@@ -130,7 +136,7 @@ class AggregateCreated(AggregateEvent[TAggregate]):
         }
         if "id" in aggregate_class._init_signature.parameters:
             kwargs["id"] = self.originator_id
-        new.__init__(**kwargs)  # type: ignore[misc]  # __init__ of the resolved class
+        new.__init__(**kwargs)  # type: ignore[misc]  # __init__ of the aggregate class
         return new
 
 
