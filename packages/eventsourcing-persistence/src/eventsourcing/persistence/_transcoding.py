@@ -6,9 +6,9 @@ from __future__ import annotations
 import builtins
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from collections.abc import Callable
 from typing import Any, ClassVar
 from uuid import UUID
 
