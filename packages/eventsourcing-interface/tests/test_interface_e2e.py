@@ -15,16 +15,17 @@ SCRIPT = str(Path(__file__).with_name("interface_e2e_apps.py"))
 TOKEN = "e2e-token"
 
 
-def run_follower(url: str, db: Path, target: int, crash_after: int) -> Any:
-    result = subprocess.run(
-        [sys.executable, SCRIPT, "follower", url, TOKEN, str(db), str(target)]
-        + [str(crash_after)],
+def run_follower(
+    url: str, db: Path, target: int, crash_after: int
+) -> subprocess.CompletedProcess[str]:
+    args = ["follower", url, TOKEN, str(db), str(target), str(crash_after)]
+    return subprocess.run(
+        [sys.executable, SCRIPT, *args],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
-    return result
 
 
 def test_follower_process_restarted_midway_processes_each_notification_once(
