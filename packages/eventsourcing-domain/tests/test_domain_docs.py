@@ -19,7 +19,6 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-
 from eventsourcing.domain import upcast_state
 
 # Names imported by earlier examples of the section, which later ones use.
@@ -51,7 +50,7 @@ def run_example(monkeypatch: pytest.MonkeyPatch) -> RunExample:
 
 # 1.4.2 Event-sourced aggregates, 1.4.3 Basic example, 1.4.4 Domain events and
 # 1.4.5 Snapshots: one story, in one namespace, run as __main__.
-AGGREGATES_EVENTS_AND_SNAPSHOTS = '''
+AGGREGATES_EVENTS_AND_SNAPSHOTS = """
 from eventsourcing.domain import Aggregate
 
 from uuid import uuid4
@@ -192,7 +191,7 @@ assert copy.version == world.version
 assert copy.created_on == world.created_on
 assert copy.modified_on == world.modified_on
 assert copy.history == world.history
-'''
+"""
 
 
 def test_aggregates_events_and_snapshots_run_as_main(tmp_path: Path) -> None:
@@ -204,7 +203,9 @@ def test_aggregates_events_and_snapshots_run_as_main(tmp_path: Path) -> None:
     assert "__main__" in sys.modules  # runpy put pytest's __main__ back
 
 
-def test_aggregates_events_and_snapshots_run_in_a_named_module(run_example: RunExample) -> None:
+def test_aggregates_events_and_snapshots_run_in_a_named_module(
+    run_example: RunExample,
+) -> None:
     source = AGGREGATES_EVENTS_AND_SNAPSHOTS.replace(
         'snapshot.topic == "__main__:World"',
         'snapshot.topic == "domain_doc_world:World"',
@@ -364,19 +365,23 @@ def test_versioning_version_1(run_example: RunExample) -> None:
     assert state == {"a": "text"}
 
 
-def test_versioning_version_2_upcasts_events_and_snapshots_from_version_1(run_example: RunExample) -> None:
+def test_versioning_version_2_upcasts_events_and_snapshots_from_version_1(
+    run_example: RunExample,
+) -> None:
     cls = run_example(VERSION_2, "domain_doc_v2")["MyAggregate"]
     agg = cls.create(a="text", b=2)
     assert (agg.a, agg.b) == ("text", 2)
     event_state = {"a": "text"}
     upcast_state(cls.Created, event_state)
     assert event_state == {"a": "text", "b": 0}
-    snapshot_state = {"a": "text", "_created_on": None, "_modified_on": None}
+    snapshot_state: dict[str, Any] = {"a": "text", "_created_on": None}
     upcast_state(cls, snapshot_state)
     assert snapshot_state["b"] == 0
 
 
-def test_versioning_version_3_upcasts_from_versions_1_and_2(run_example: RunExample) -> None:
+def test_versioning_version_3_upcasts_from_versions_1_and_2(
+    run_example: RunExample,
+) -> None:
     cls = run_example(VERSION_3, "domain_doc_v3")["MyAggregate"]
     assert cls.create(a="text").c == 0.0
     from_v1: dict[str, Any] = {"a": "text"}
@@ -390,7 +395,9 @@ def test_versioning_version_3_upcasts_from_versions_1_and_2(run_example: RunExam
     assert from_v3 == {"a": "t", "b": 5, "c": 1.5}
 
 
-def test_versioning_version_4_upcasts_snapshots_of_the_aggregate(run_example: RunExample) -> None:
+def test_versioning_version_4_upcasts_snapshots_of_the_aggregate(
+    run_example: RunExample,
+) -> None:
     cls = run_example(VERSION_4, "domain_doc_v4")["MyAggregate"]
     agg = cls.create(a="text")
     agg.set_d(True)
@@ -403,7 +410,7 @@ def test_versioning_version_4_upcasts_snapshots_of_the_aggregate(run_example: Ru
     assert event_state == {"a": "text", "c": 0.0}
 
 
-NAMESPACED_IDS = '''
+NAMESPACED_IDS = """
 from uuid import NAMESPACE_URL, uuid5, UUID
 from typing import Optional
 
@@ -480,7 +487,7 @@ index2 = Index.create(page.name, page.id)
 index_id = Index.create_id("Earth")
 assert index_id == index2.id
 assert index2.ref == page.id
-'''
+"""
 
 
 def test_namespaced_ids(run_example: RunExample) -> None:
@@ -654,7 +661,9 @@ def test_created_event_class_declared_explicitly(run_example: RunExample) -> Non
     assert type(namespace["pending_events"][0]).__name__ == "Started"
 
 
-def test_created_event_name_chooses_among_several_created_classes(run_example: RunExample) -> None:
+def test_created_event_name_chooses_among_several_created_classes(
+    run_example: RunExample,
+) -> None:
     namespace = run_example(
         """
         class MyAggregate(Aggregate, created_event_name="Started"):
@@ -678,7 +687,9 @@ def test_created_event_name_chooses_among_several_created_classes(run_example: R
     )
 
 
-def test_created_event_name_matching_no_class_defines_one(run_example: RunExample) -> None:
+def test_created_event_name_matching_no_class_defines_one(
+    run_example: RunExample,
+) -> None:
     namespace = run_example(
         """
         class MyAggregate(Aggregate, created_event_name="Opened"):
@@ -829,7 +840,9 @@ def test_event_decorator_without_arguments(run_example: RunExample) -> None:
     assert namespace["MyAggregate"].NameUpdated.__name__ == "NameUpdated"
 
 
-def test_event_decorator_on_conditionally_called_method(run_example: RunExample) -> None:
+def test_event_decorator_on_conditionally_called_method(
+    run_example: RunExample,
+) -> None:
     namespace = run_example(
         """
         from eventsourcing.domain import event
@@ -1055,7 +1068,9 @@ def test_non_trivial_command_methods_aggregate(run_example: RunExample) -> None:
     ]
 
 
-def test_raising_exceptions_in_the_body_of_decorated_methods(run_example: RunExample) -> None:
+def test_raising_exceptions_in_the_body_of_decorated_methods(
+    run_example: RunExample,
+) -> None:
     namespace = run_example(
         """
         from eventsourcing.domain import event

@@ -1,4 +1,4 @@
-"""Single dispatch on the type of an argument, for aggregate ``apply()`` methods and policies."""
+"""Single dispatch on an argument's type, for aggregate ``apply()`` and policies."""
 
 from eventsourcing.dispatch._singledispatch import singledispatchmethod
 

@@ -1,11 +1,11 @@
-"""The aggregate base class, its metaclass (the declarative syntax) and ``@aggregate``."""
+"""The aggregate base class, its metaclass (declarative syntax) and ``@aggregate``."""
 
 from __future__ import annotations
 
 import inspect
 from abc import ABCMeta
 from collections.abc import Callable
-from dataclasses import InitVar, dataclass
+from dataclasses import Field, InitVar, dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast, dataclass_transform, overload
 from uuid import UUID, uuid4
@@ -23,7 +23,9 @@ _T = TypeVar("_T")
 _TAggregate = TypeVar("_TAggregate", bound="Aggregate")
 
 _VAR_KINDS = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-_NO_INIT = inspect.Signature([inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)])
+_NO_INIT = inspect.Signature(
+    [inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)]
+)
 
 
 @dataclass_transform()
@@ -64,6 +66,12 @@ class MetaAggregate(ABCMeta):
                     setattr(cls, attr, getattr(cls, attr))
         if make_init:
             dataclass(cast(type, cls))
+            # dataclass() deletes the class attributes of fields that have a
+            # default_factory; put the field() objects back, so that a @dataclass
+            # decorator, applied after this, sees the same class definition.
+            for key, value in namespace.items():
+                if isinstance(value, Field) and key not in cls.__dict__:
+                    setattr(cls, key, value)
         return cls
 
     def __init__(
@@ -108,8 +116,8 @@ class MetaAggregate(ABCMeta):
             names = ", ".join(own)
             msg = (
                 f"{cls.__qualname__} defines several created event classes ({names}):"
-                f" say which one creates new aggregates, for example"
-                f" class {cls.__name__}(Aggregate, created_event_name={next(iter(own))!r})"
+                " say which one creates new aggregates, for example class"
+                f" {cls.__name__}(Aggregate, created_event_name={next(iter(own))!r})"
             )
             raise TypeError(msg)
         return cls._define_created_event_class("Created")
@@ -168,19 +176,19 @@ class MetaAggregate(ABCMeta):
         for param in meta_cls._init_signature.parameters.values():
             if param.kind is inspect.Parameter.VAR_KEYWORD:
                 arguments.update(arguments.pop(param.name))
-            elif param.kind is inspect.Parameter.VAR_POSITIONAL:
-                if arguments.pop(param.name):
-                    msg = (
-                        f"{cls.__qualname__}() cannot record positional arguments"
-                        f" for *{param.name}: pass them by keyword"
-                    )
-                    raise TypeError(msg)
+            elif param.kind is inspect.Parameter.VAR_POSITIONAL and arguments.pop(
+                param.name
+            ):
+                msg = (
+                    f"{cls.__qualname__}() cannot record positional arguments"
+                    f" for *{param.name}: pass them by keyword"
+                )
+                raise TypeError(msg)
         aggregate_id = arguments.pop("id", None)
         aggregate_class: type[Aggregate] = cls  # type: ignore[assignment]  # cls is an aggregate class
-        created = aggregate_class._create(
+        return aggregate_class._create(  # type: ignore[return-value]  # an instance of cls
             meta_cls._created_event_class, id=aggregate_id, **arguments
         )
-        return created  # type: ignore[return-value]  # an instance of cls
 
 
 class Aggregate(metaclass=MetaAggregate):
@@ -213,7 +221,7 @@ class Aggregate(metaclass=MetaAggregate):
         cls: type[_TAggregate],
         event_class: type[AggregateCreated[Any]],
         *,
-        id: UUID | None = None,  # noqa: A002  (documented argument name)
+        id: UUID | None = None,
         **kwargs: Any,
     ) -> _TAggregate:
         """Create a new aggregate from a new created event of the given class.
@@ -223,7 +231,7 @@ class Aggregate(metaclass=MetaAggregate):
         :param kwargs: further attributes of the created event.
         """
         if id is None:
-            id = cls._call_create_id(kwargs)  # noqa: A001  (documented argument name)
+            id = cls._call_create_id(kwargs)
         created_event = event_class(
             originator_id=id,
             originator_version=cls.INITIAL_VERSION,
@@ -243,7 +251,7 @@ class Aggregate(metaclass=MetaAggregate):
         names = {p.name for p in parameters if p.kind not in _VAR_KINDS}
         return cls.create_id(**{k: v for k, v in kwargs.items() if k in names})
 
-    def __base_init__(self, id: UUID, version: int, timestamp: datetime) -> None:  # noqa: A002  (documented argument name)
+    def __base_init__(self, id: UUID, version: int, timestamp: datetime) -> None:
         """Initialise the ID, version, timestamps and pending events of an aggregate."""
         self._id = id
         self._version = version
@@ -322,7 +330,9 @@ def _state(aggregate: object) -> dict[str, Any]:
 
 
 @overload
-def aggregate(cls: type[Any], *, created_event_name: str | None = None) -> MetaAggregate: ...
+def aggregate(
+    cls: type[Any], *, created_event_name: str | None = None
+) -> MetaAggregate: ...
 
 
 @overload
@@ -350,7 +360,7 @@ def aggregate(
         namespace = dict(original.__dict__)
         namespace.pop("__dict__", None)
         namespace.pop("__weakref__", None)
-        bases = tuple(b for b in original.__bases__ if b is not object) + (Aggregate,)
+        bases = (*(b for b in original.__bases__ if b is not object), Aggregate)
         return MetaAggregate(
             original.__name__, bases, namespace, created_event_name=created_event_name
         )

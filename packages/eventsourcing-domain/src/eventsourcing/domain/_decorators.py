@@ -1,4 +1,4 @@
-"""The ``@event`` decorator: a command method whose body also applies the event it triggers."""
+"""The ``@event`` decorator: a command method whose body applies its event."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ class DecoratedEvent(AggregateEvent[Any]):
     _apply_event: ClassVar[Callable[[AggregateEvent[Any], Any], None]]
 
     def apply(self, aggregate: Any) -> None:
-        """Apply the event to the aggregate by calling the method decorated by ``@event``."""
+        """Apply the event by calling the method decorated by ``@event``."""
         type(self)._apply_event(self, aggregate)
 
 
@@ -188,7 +188,7 @@ class BoundCommandMethodDecorator:
 
 
 def event_name_from_method_name(method_name: str) -> str:
-    """Return the event class name for a method name: ``name_updated`` -> ``NameUpdated``."""
+    """Return the event class name for a method name (``name_updated``)."""
     return "".join(part[:1].upper() + part[1:] for part in method_name.split("_"))
 
 

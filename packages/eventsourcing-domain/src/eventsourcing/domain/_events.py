@@ -1,11 +1,11 @@
-"""Domain events: immutable records of decisions, made frozen dataclasses by a metaclass."""
+"""Domain events: immutable records of decisions, frozen dataclasses by metaclass."""
 
 from __future__ import annotations
 
 from abc import ABCMeta
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, dataclass_transform
 from uuid import UUID
 
@@ -23,10 +23,10 @@ class VersionError(Exception):
 
 
 def tzinfo_from_env(environ: Mapping[str, str]) -> tzinfo:
-    """Return the time zone named by the topic in ``TZINFO_TOPIC``, or UTC when unset."""
+    """Return the time zone whose topic is in ``TZINFO_TOPIC``, or UTC when unset."""
     topic = environ.get("TZINFO_TOPIC", "")
     if not topic:
-        return timezone.utc
+        return UTC
     tz = resolve_topic(topic)
     if not isinstance(tz, tzinfo):
         msg = (
@@ -119,7 +119,7 @@ class AggregateCreated(AggregateEvent[TAggregate]):
     originator_topic: str
 
     def mutate(self, aggregate: TAggregate | None) -> TAggregate:
-        """Construct the aggregate described by this event (``aggregate`` is ignored)."""
+        """Construct the aggregate this event describes (``aggregate`` is ignored)."""
         aggregate_class: type[TAggregate] = resolve_topic(self.originator_topic)
         return self._construct_aggregate(aggregate_class)
 
@@ -143,4 +143,3 @@ class AggregateCreated(AggregateEvent[TAggregate]):
 _CREATED_BASE_FIELDS = frozenset(
     ("originator_id", "originator_version", "timestamp", "originator_topic")
 )
-

@@ -1,16 +1,15 @@
-"""Snapshots: the state of an aggregate at a version, to avoid replaying all its events."""
+"""Snapshots: an aggregate's state at a version, to avoid replaying all its events."""
 
 from __future__ import annotations
 
 from copy import deepcopy
-from typing import Any, TypeVar
+from typing import Any, Self
 
 from eventsourcing.domain._aggregate import Aggregate
 from eventsourcing.domain._events import DomainEvent
 from eventsourcing.domain._versioning import upcast_state
 from eventsourcing.utils import get_topic, resolve_topic
 
-_TAggregate = TypeVar("_TAggregate", bound=Aggregate)
 _NOT_STATE = ("_id", "_version", "_pending_events")
 
 
@@ -25,7 +24,7 @@ class Snapshot(DomainEvent):
     state: dict[str, Any]
 
     @classmethod
-    def take(cls, aggregate: Aggregate) -> Snapshot:
+    def take(cls, aggregate: Aggregate) -> Self:
         """Create a snapshot of the given aggregate."""
         state = deepcopy(
             {k: v for k, v in aggregate.__dict__.items() if k not in _NOT_STATE}

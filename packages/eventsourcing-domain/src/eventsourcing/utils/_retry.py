@@ -1,4 +1,4 @@
-"""A retry decorator for operations that may fail transiently (lost connections, locks)."""
+"""A retry decorator, for operations that may fail transiently."""
 
 from __future__ import annotations
 
@@ -59,13 +59,18 @@ def retry(
     elif callable(exc):
         return retry()(exc)
     else:
-        msg = f"retry() expects an exception class, a sequence of them, or a function; got {exc!r}"
+        msg = (
+            "retry() expects an exception class, a sequence of them, or a function;"
+            f" got {exc!r}"
+        )
         raise TypeError(msg)
     if max_attempts < 1:
         msg = f"retry() needs max_attempts >= 1, got {max_attempts}"
         raise ValueError(msg)
 
     def decorator(func: Callable[P, R]) -> Callable[P, R]:
+        name = getattr(func, "__qualname__", repr(func))
+
         @wraps(func)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             if stall:
@@ -80,7 +85,7 @@ def retry(
                         raise
                     if verbose:
                         print(
-                            f"{e!r} raised by {func.__qualname__}: retrying in {wait}s"
+                            f"{e!r} raised by {name}: retrying in {wait}s"
                             f" (attempt {attempts + 1} of {max_attempts})"
                         )
                     if wait:

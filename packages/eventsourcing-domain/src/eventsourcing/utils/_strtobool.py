@@ -1,4 +1,4 @@
-"""Interpret the usual string spellings of true and false (as environment variables use them)."""
+"""Read the usual spellings of true and false, as in environment variables."""
 
 from __future__ import annotations
 

@@ -37,14 +37,19 @@ def resolve_topic(topic: str) -> Any:
         try:
             obj = getattr(obj, part)
         except AttributeError:
-            where = f"{module_name}:{'.'.join(done)}" if done else f"module {module_name}"
+            where = (
+                f"{module_name}:{'.'.join(done)}" if done else f"module {module_name}"
+            )
             hint = (
                 "Objects defined inside a function ('<locals>') cannot be resolved:"
                 " define the class at module level."
                 if part == "<locals>"
                 else "Was it renamed or moved?"
             )
-            msg = f"Topic {topic!r} does not resolve: {where} has no attribute {part!r}. {hint}"
+            msg = (
+                f"Topic {topic!r} does not resolve:"
+                f" {where} has no attribute {part!r}. {hint}"
+            )
             raise TopicError(msg) from None
         done.append(part)
     return obj
