@@ -1199,3 +1199,10 @@ def test_class_reference_example_of_aggregate(run_example: RunExample) -> None:
 
 
 from eventsourcing.domain import Aggregate  # noqa: E402  (used by the test above)
+
+
+def test_readme_example(run_example: RunExample) -> None:
+    readme = Path(__file__).parent.parent / "README.md"
+    source = readme.read_text().split("```python\n")[1].split("```")[0]
+    namespace = run_example(source, "domain_readme")
+    assert namespace["copy"].history == ["dinosaurs"]

@@ -181,3 +181,15 @@ def test_retry_argument_checks() -> None:
         retry(42)  # type: ignore[call-overload]  # the point of the test
     with pytest.raises(ValueError, match="max_attempts >= 1"):
         retry(KeyError, max_attempts=0)
+
+
+def test_retry_with_empty_parentheses_retries_nothing() -> None:
+    flaky = Flaky(1)
+
+    @retry()
+    def call(value: int) -> int:
+        return flaky(value)
+
+    with pytest.raises(KeyError):
+        call(1)
+    assert call(3) == 3
