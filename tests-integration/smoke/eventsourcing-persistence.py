@@ -4,10 +4,11 @@ from uuid import uuid4
 
 from eventsourcing.compressor import ZlibCompressor
 from eventsourcing.domain import DomainEvent
-from eventsourcing.persistence import JSONTranscoder, Mapper, UUIDAsHex
+from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, Mapper, UUIDAsHex
 
 transcoder = JSONTranscoder()
 transcoder.register(UUIDAsHex())
+transcoder.register(DatetimeAsISO())
 mapper = Mapper(transcoder=transcoder, compressor=ZlibCompressor())
 event = DomainEvent(
     originator_id=uuid4(), originator_version=1, timestamp=DomainEvent.create_timestamp()

@@ -3,13 +3,14 @@
 from uuid import uuid4
 
 from eventsourcing.domain import DomainEvent
-from eventsourcing.persistence import EventStore, JSONTranscoder, Mapper, UUIDAsHex
+from eventsourcing.persistence import DatetimeAsISO, EventStore, JSONTranscoder, Mapper, UUIDAsHex
 from eventsourcing.persistence import InfrastructureFactory
 
 factory = InfrastructureFactory.construct("smoke", {})
 recorder = factory.application_recorder()
 transcoder = JSONTranscoder()
 transcoder.register(UUIDAsHex())
+transcoder.register(DatetimeAsISO())
 store = EventStore(mapper=Mapper(transcoder=transcoder), recorder=recorder)
 originator_id = uuid4()
 events = [
