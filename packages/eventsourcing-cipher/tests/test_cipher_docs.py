@@ -23,7 +23,7 @@ def test_encryption_example() -> None:
     transcoder.register(DecimalAsStr())
     id1 = uuid4()
     mapper = Mapper(transcoder=transcoder)
-    domain_event1 = DomainEvent(  # type: ignore[call-arg]
+    domain_event1 = DomainEvent(
         originator_id=id1,
         originator_version=1,
         timestamp=datetime.now(tz=TZINFO),

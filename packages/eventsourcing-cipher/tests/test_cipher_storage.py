@@ -36,15 +36,15 @@ def _store_secret(directory: Path, **env: str) -> tuple[SecretNoted, bytes]:
     """Store one event through the sqlite factory; return it and the files' bytes."""
     env = {
         "INFRASTRUCTURE_FACTORY": "sqlite",
-        "SQLITE_DBNAME": str(directory / "secrets.db"),
+        "SQLITE_DBNAME": str(directory / "vault.db"),
         **env,
     }
-    factory = InfrastructureFactory.construct("Secrets", env)
+    factory = InfrastructureFactory.construct("Vault", env)
     event_store = factory.event_store(
         mapper=factory.mapper(transcoder=_transcoder()),
         recorder=factory.application_recorder(),
     )
-    event = SecretNoted(  # type: ignore[call-arg]
+    event = SecretNoted(
         originator_id=uuid4(),
         originator_version=1,
         timestamp=datetime.now(tz=TZINFO),
@@ -92,13 +92,13 @@ def test_with_cipher_and_compressor_nothing_readable_is_stored(
 def test_reading_with_another_key_fails_clearly(tmp_path: Path) -> None:
     env = {
         "INFRASTRUCTURE_FACTORY": "sqlite",
-        "SQLITE_DBNAME": str(tmp_path / "secrets.db"),
+        "SQLITE_DBNAME": str(tmp_path / "vault.db"),
         "CIPHER_TOPIC": "aes",
         "COMPRESSOR_TOPIC": "zlib",
     }
     event, _ = _store_secret(tmp_path, **env, CIPHER_KEY=AESCipher.create_key(16))
     factory = InfrastructureFactory.construct(
-        "Secrets", {**env, "CIPHER_KEY": AESCipher.create_key(16)}
+        "Vault", {**env, "CIPHER_KEY": AESCipher.create_key(16)}
     )
     event_store = factory.event_store(
         mapper=factory.mapper(transcoder=_transcoder()),

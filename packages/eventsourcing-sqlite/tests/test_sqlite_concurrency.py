@@ -20,19 +20,26 @@ BATCH = 5
 WRITER = textwrap.dedent(
     """
     import sys
+    import time
+    from pathlib import Path
     from uuid import uuid4
     from eventsourcing.persistence import StoredEvent
     from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
     db_name, batches, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    go = Path(sys.argv[4])
     recorder = SQLiteApplicationRecorder(SQLiteDatastore(db_name, lock_timeout=30))
     recorder.create_table()
+    deadline = time.monotonic() + 60
+    while not go.exists() and time.monotonic() < deadline:  # start all together
+        time.sleep(0.001)
     for _ in range(batches):
         originator_id = uuid4()
         recorder.insert_events([
             StoredEvent(originator_id, version, "tests:Event", b"x" * 100)
             for version in range(1, batch + 1)
         ])
+        time.sleep(0.0005)  # let the other writers in between batches
     """
 )
 
@@ -66,19 +73,21 @@ def test_processes_writing_one_file_keep_every_batch_whole_and_in_order(
     tmp_path: Path,
 ) -> None:
     db_name = str(tmp_path / "processes.db")
-    processes, batches = 4, 40
+    processes, batches = 4, 100
     reader = SQLiteApplicationRecorder(SQLiteDatastore(db_name, lock_timeout=30))
     reader.create_table()
     tail = _Tail(reader)
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
+    go = tmp_path / "go"
 
     writers = [
         subprocess.Popen(
-            [sys.executable, str(script), db_name, str(batches), str(BATCH)]
+            [sys.executable, script, db_name, str(batches), str(BATCH), go]
         )
         for _ in range(processes)
     ]
+    go.touch()
     deadline = time.monotonic() + 120
     while any(w.poll() is None for w in writers):
         assert time.monotonic() < deadline, "writer processes did not finish in time"

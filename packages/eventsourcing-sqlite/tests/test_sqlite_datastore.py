@@ -21,7 +21,7 @@ from eventsourcing.persistence import (
     ProgrammingError,
     RecordConflictError,
 )
-from eventsourcing.sqlite import SQLiteDatastore, _datastore
+from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.sqlite._datastore import translate_error
 
 
@@ -261,7 +261,7 @@ def test_connections_of_another_process_are_abandoned(
     datastore = SQLiteDatastore(str(tmp_path / "pid.db"))
     with datastore.transaction(write=False) as before:
         pass
-    monkeypatch.setattr(_datastore.os, "getpid", lambda: -1)
+    monkeypatch.setattr(os, "getpid", lambda: -1)
 
     with datastore.transaction(write=False) as after:
         after.execute("SELECT 1")

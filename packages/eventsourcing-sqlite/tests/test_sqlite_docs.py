@@ -49,7 +49,7 @@ def test_sqlite_factory_example(monkeypatch: pytest.MonkeyPatch) -> None:
     transcoder.register(DatetimeAsISO())
     transcoder.register(DecimalAsStr())
     id1 = uuid4()
-    domain_event1 = DomainEvent(  # type: ignore[call-arg]
+    domain_event1 = DomainEvent(
         originator_id=id1,
         originator_version=1,
         timestamp=datetime.now(tz=TZINFO),
