@@ -157,16 +157,40 @@ def test_init_with_id_argument_and_created_event_from_other_arguments() -> None:
     assert created.name == "n"  # type: ignore[attr-defined]  # defined from __init__
 
 
-def test_id_annotation_with_dataclass_style() -> None:
-    class Ided(Aggregate):
-        id: UUID
-        name: str = "x"
+class Ided(Aggregate):
+    id: UUID
+    name: str = "x"
 
+
+def test_id_annotation_with_dataclass_style() -> None:
     agg_id = uuid4()
     agg = Ided(id=agg_id)
     assert (agg.id, agg.name) == (agg_id, "x")
-    # Without an ID, a new version 4 UUID (type checkers see a required argument).
-    assert Ided(name="y").id != agg_id  # type: ignore[call-arg]
+    assert "id" not in Ided.__dict__
+    with pytest.raises(TypeError, match="missing a required argument: 'id'"):
+        Ided(name="y")  # type: ignore[call-arg]  # the point of the test
+    assert replay(agg.collect_events()).id == agg_id
+
+
+# An optional ID works at run time; type checkers see the base's UUID property.
+class OptionalId(Aggregate):
+    name: str
+    id: UUID | None = None  # type: ignore[assignment]
+
+
+class FieldId(Aggregate):
+    id: UUID | None = field(default=None)  # type: ignore[assignment]
+
+
+def test_optional_id_annotation_with_dataclass_style() -> None:
+    agg = OptionalId("x")
+    assert isinstance(agg.id, UUID)
+    assert agg.id.version == 4
+    agg_id = uuid4()
+    assert OptionalId("x", agg_id).id == agg_id
+    assert isinstance(FieldId().id, UUID)
+    assert FieldId(id=agg_id).id == agg_id
+    assert replay(FieldId(id=agg_id).collect_events()).id == agg_id
 
 
 def test_several_created_event_classes_need_a_choice() -> None:

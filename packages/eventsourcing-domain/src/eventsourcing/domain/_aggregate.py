@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from abc import ABCMeta
 from collections.abc import Callable
-from dataclasses import Field, InitVar, dataclass
+from dataclasses import MISSING, Field, InitVar, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast, dataclass_transform, overload
 from uuid import UUID, uuid4
@@ -55,8 +55,14 @@ class MetaAggregate(ABCMeta):
         make_init = is_subclass and "__init__" not in namespace and bool(annotations)
         if make_init and "id" in annotations:
             # The ID is not an ordinary attribute: it is the created event's
-            # originator_id, already set on the aggregate when __init__ runs.
+            # originator_id, already set on the aggregate when __init__ runs. As
+            # an init-only field with a field() (never the inherited property) as
+            # its default, it is an __init__ argument and nothing more.
             annotations["id"] = InitVar(annotations["id"])
+            default = namespace.get("id", MISSING)
+            namespace["id"] = (
+                default if isinstance(default, Field) else field(default=default)
+            )
         cls = super().__new__(mcs, name, bases, namespace)
         if is_subclass:
             # Pin the aggregate's __eq__ and __repr__ so that a @dataclass
@@ -72,6 +78,9 @@ class MetaAggregate(ABCMeta):
             for key, value in namespace.items():
                 if isinstance(value, Field) and key not in cls.__dict__:
                     setattr(cls, key, value)
+            if "id" in annotations:
+                # Let the read-only property show through again.
+                type.__delattr__(cls, "id")
         return cls
 
     def __init__(
