@@ -22,7 +22,7 @@ _PGSERVER = Path(__file__).resolve().parents[3] / "tests-integration" / "pgserve
 # Terminates this database's other sessions (leftovers of earlier tests), then
 # drops every schema of the tests and recreates an empty "public".
 _RESET = """
-SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity
  WHERE datname = current_database() AND pid <> pg_backend_pid();
 DO $$
 DECLARE s name;

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import psycopg2
 import psycopg2.errors
+import psycopg2.extensions
 import psycopg2.extras
 from eventsourcing.persistence import (
     DatabaseError,
@@ -27,8 +28,10 @@ from eventsourcing.persistence import IntegrityError as PersistenceIntegrityErro
 from psycopg2 import sql
 
 __all__ = [
+    "DeferringCursor",
     "InvalidIdentifier",
     "PostgresDatastore",
+    "Statement",
     "check_identifier",
     "translate_error",
 ]
@@ -108,6 +111,56 @@ def translate_error(
     return translated
 
 
+class Statement:
+    """SQL composed with quoted identifiers, rendered once (on first use) to text."""
+
+    __slots__ = ("composed", "text")
+
+    def __init__(self, composed: sql.Composable) -> None:
+        self.composed = composed
+        self.text: str | None = None
+
+    def render(self, cursor: Any) -> str:
+        if self.text is None:
+            self.text = self.composed.as_string(cursor)
+        return self.text
+
+
+class DeferringCursor(psycopg2.extensions.cursor):  # type: ignore[misc]
+    """A cursor that sends deferred statements with the next one, saving round trips.
+
+    :meth:`PostgresDatastore.write` defers ``BEGIN`` (and the table lock), so a
+    one-statement write costs two round trips: the statement, then ``COMMIT``.
+    """
+
+    deferred = b""
+
+    def defer(self, statement: bytes) -> None:
+        """Send ``statement`` (complete SQL, no parameters) with the next one."""
+        self.deferred += statement + b"; "
+
+    def execute(self, query: Any, vars: Any = None) -> None:
+        if self.deferred:
+            if isinstance(query, sql.Composable):
+                query = query.as_string(self)
+            if isinstance(query, str):
+                query = query.encode(
+                    psycopg2.extensions.encodings[self.connection.encoding]
+                )
+            prefix = self.deferred
+            if vars is not None:
+                prefix = prefix.replace(b"%", b"%%")
+            self.deferred = b""
+            query = prefix + query
+        super().execute(query, vars)
+
+    def flush(self) -> None:
+        """Send any deferred statements now."""
+        if self.deferred:
+            statement, self.deferred = self.deferred, b""
+            super().execute(statement)
+
+
 class _Connection:
     """A psycopg2 connection with what the datastore needs to know about it."""
 
@@ -185,7 +238,7 @@ class PostgresDatastore:
             return sql.Identifier(name)
         return sql.Identifier(self.schema, name)
 
-    def lock_table(self, table: sql.Composable) -> sql.Composed:
+    def lock_table(self, table: sql.Composable) -> Statement:
         """Statements that take the ``EXCLUSIVE`` lock on ``table`` until commit.
 
         Writers of one table are serialised by it, so notification IDs are
@@ -194,9 +247,11 @@ class PostgresDatastore:
         SHARE``) are neither blocked by it nor block it.
         """
         timeout_ms = round(self.lock_timeout * 1000)
-        return sql.SQL(
-            "SET LOCAL lock_timeout = {}; LOCK TABLE {} IN EXCLUSIVE MODE"
-        ).format(sql.Literal(f"{timeout_ms}ms"), table)
+        return Statement(
+            sql.SQL(
+                "SET LOCAL lock_timeout = {}; LOCK TABLE {} IN EXCLUSIVE MODE"
+            ).format(sql.Literal(f"{timeout_ms}ms"), table)
+        )
 
     def create_tables(self, statements: list[sql.Composable]) -> None:
         """Create the schema (if configured) and run ``CREATE ... IF NOT EXISTS``."""
@@ -245,25 +300,27 @@ class PostgresDatastore:
             return result
 
     def write(
-        self, operation: Callable[[Any], T], begin: sql.Composable | None = None
+        self, operation: Callable[[DeferringCursor], T], begin: Statement | None = None
     ) -> T:
         """Run ``operation(cursor)`` in a transaction and commit it.
 
-        ``begin`` holds statements sent with ``BEGIN`` in the same round trip (such
-        as :meth:`lock_table`). Retried once on a new connection when the server had
-        closed the old one before ``COMMIT`` was sent; never when ``COMMIT`` failed.
+        ``BEGIN`` and the statements of ``begin`` (such as :meth:`lock_table`) are
+        sent with the operation's first statement, in one round trip. Retried once
+        on a new connection when the server had closed the old one before ``COMMIT``
+        was sent; never when ``COMMIT`` failed.
         """
-        start: sql.Composable = sql.SQL("BEGIN")
-        if begin is not None:
-            start = sql.SQL("BEGIN; {}").format(begin)
         retried = False
         while True:
             conn = self._checkout()
             committing = False
             try:
-                with conn.raw.cursor() as cursor:
-                    cursor.execute(start)
+                with conn.raw.cursor(cursor_factory=DeferringCursor) as cursor:
+                    start = b"BEGIN"
+                    if begin is not None:
+                        start += b"; " + begin.render(cursor).encode()
+                    cursor.defer(start)
                     result = operation(cursor)
+                    cursor.flush()
                     committing = True
                     cursor.execute("COMMIT")
             except psycopg2.Error as e:

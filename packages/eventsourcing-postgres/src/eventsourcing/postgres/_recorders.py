@@ -12,14 +12,14 @@ from eventsourcing.persistence import (
     StoredEvent,
     Tracking,
 )
-from eventsourcing.postgres._datastore import check_identifier
+from eventsourcing.postgres._datastore import Statement, check_identifier
 from psycopg2 import sql
 from psycopg2.extras import execute_values
 
 if TYPE_CHECKING:
     from uuid import UUID
 
-    from eventsourcing.postgres._datastore import PostgresDatastore
+    from eventsourcing.postgres._datastore import DeferringCursor, PostgresDatastore
 
 __all__ = [
     "PostgresAggregateRecorder",
@@ -44,10 +44,13 @@ class PostgresAggregateRecorder(AggregateRecorder):
         self.datastore = datastore
         self.events_table_name = check_identifier(events_table_name, "table name")
         self.events_table = datastore.table(events_table_name)
-        self._insert = sql.SQL(
-            "INSERT INTO {} (originator_id, originator_version, topic, state) VALUES %s"
-        ).format(self.events_table)
-        self._selects: dict[tuple[bool, bool, bool, bool], sql.Composed] = {}
+        self._insert = Statement(
+            sql.SQL(
+                "INSERT INTO {} (originator_id, originator_version, topic, state) "
+                "VALUES %s"
+            ).format(self.events_table)
+        )
+        self._selects: dict[tuple[bool, bool, bool, bool], Statement] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.datastore!r}, {self.events_table_name!r})"
@@ -74,7 +77,7 @@ class PostgresAggregateRecorder(AggregateRecorder):
     def _insert_events(self, cursor: Any, stored_events: list[StoredEvent]) -> None:
         execute_values(
             cursor,
-            self._insert,
+            self._insert.render(cursor),
             [
                 (e.originator_id, e.originator_version, e.topic, e.state)
                 for e in stored_events
@@ -98,7 +101,7 @@ class PostgresAggregateRecorder(AggregateRecorder):
         params.extend(p for p in (gt, lte, limit) if p is not None)
 
         def select(cursor: Any) -> list[StoredEvent]:
-            cursor.execute(query, params)
+            cursor.execute(query.render(cursor), params)
             return [
                 StoredEvent(
                     originator_id=originator_id,
@@ -111,9 +114,7 @@ class PostgresAggregateRecorder(AggregateRecorder):
 
         return self.datastore.read(select)
 
-    def _select_query(
-        self, gt: bool, lte: bool, desc: bool, limit: bool
-    ) -> sql.Composed:
+    def _select_query(self, gt: bool, lte: bool, desc: bool, limit: bool) -> Statement:
         key = (gt, lte, desc, limit)
         query = self._selects.get(key)
         if query is None:
@@ -132,7 +133,7 @@ class PostgresAggregateRecorder(AggregateRecorder):
                 parts.append(sql.SQL(" DESC"))
             if limit:
                 parts.append(sql.SQL(" LIMIT %s"))
-            query = self._selects[key] = sql.Composed(parts)
+            query = self._selects[key] = Statement(sql.Composed(parts))
         return query
 
 
@@ -148,13 +149,16 @@ class PostgresApplicationRecorder(PostgresAggregateRecorder, ApplicationRecorder
     ) -> None:
         super().__init__(datastore, events_table_name)
         self._lock = datastore.lock_table(self.events_table)
-        self._select_notifications = sql.SQL(
-            "SELECT notification_id, originator_id, originator_version, topic, state "
-            "FROM {} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
-        ).format(self.events_table)
-        self._max_notification_id = sql.SQL(
-            "SELECT MAX(notification_id) FROM {}"
-        ).format(self.events_table)
+        self._select_notifications = Statement(
+            sql.SQL(
+                "SELECT notification_id, originator_id, originator_version, topic, "
+                "state FROM {} WHERE notification_id >= %s "
+                "ORDER BY notification_id LIMIT %s"
+            ).format(self.events_table)
+        )
+        self._max_notification_id = Statement(
+            sql.SQL("SELECT MAX(notification_id) FROM {}").format(self.events_table)
+        )
 
     def create_table_statements(self) -> list[sql.Composable]:
         return [
@@ -177,7 +181,7 @@ class PostgresApplicationRecorder(PostgresAggregateRecorder, ApplicationRecorder
         """Returns a list of event notifications from 'start', limited by 'limit'."""
 
         def select(cursor: Any) -> list[Notification]:
-            cursor.execute(self._select_notifications, (start, limit))
+            cursor.execute(self._select_notifications.render(cursor), (start, limit))
             return [
                 Notification(
                     id=notification_id,
@@ -197,7 +201,7 @@ class PostgresApplicationRecorder(PostgresAggregateRecorder, ApplicationRecorder
         """Returns the maximum notification ID (0 when there are none)."""
 
         def select(cursor: Any) -> int:
-            cursor.execute(self._max_notification_id)
+            cursor.execute(self._max_notification_id.render(cursor))
             value: int | None = cursor.fetchone()[0]
             return value or 0
 
@@ -216,12 +220,16 @@ class PostgresProcessRecorder(PostgresApplicationRecorder, ProcessRecorder):
         super().__init__(datastore, events_table_name)
         self.tracking_table_name = check_identifier(tracking_table_name, "table name")
         self.tracking_table = datastore.table(tracking_table_name)
-        self._insert_tracking = sql.SQL(
-            "INSERT INTO {} (application_name, notification_id) VALUES (%s, %s)"
-        ).format(self.tracking_table)
-        self._max_tracking_id = sql.SQL(
-            "SELECT MAX(notification_id) FROM {} WHERE application_name = %s"
-        ).format(self.tracking_table)
+        self._insert_tracking = Statement(
+            sql.SQL(
+                "INSERT INTO {} (application_name, notification_id) VALUES (%s, %s)"
+            ).format(self.tracking_table)
+        )
+        self._max_tracking_id = Statement(
+            sql.SQL(
+                "SELECT MAX(notification_id) FROM {} WHERE application_name = %s"
+            ).format(self.tracking_table)
+        )
 
     def __repr__(self) -> str:
         return (
@@ -247,13 +255,16 @@ class PostgresProcessRecorder(PostgresApplicationRecorder, ProcessRecorder):
             super().insert_events(stored_events)
             return
 
-        def insert(cursor: Any) -> None:
+        def insert(cursor: DeferringCursor) -> None:
+            # Sent with BEGIN and the events, in one round trip.
+            cursor.defer(
+                cursor.mogrify(
+                    self._insert_tracking.render(cursor),
+                    (tracking.application_name, tracking.notification_id),
+                )
+            )
             if stored_events:
                 self._insert_events(cursor, stored_events)
-            cursor.execute(
-                self._insert_tracking,
-                (tracking.application_name, tracking.notification_id),
-            )
 
         self.datastore.write(insert, begin=self._lock)
 
@@ -261,7 +272,7 @@ class PostgresProcessRecorder(PostgresApplicationRecorder, ProcessRecorder):
         """Returns the last recorded notification ID from given application."""
 
         def select(cursor: Any) -> int:
-            cursor.execute(self._max_tracking_id, (application_name,))
+            cursor.execute(self._max_tracking_id.render(cursor), (application_name,))
             value: int | None = cursor.fetchone()[0]
             return value or 0
 
