@@ -50,7 +50,7 @@ def test_every_distribution_has_a_smoke_example() -> None:
 
 @pytest.mark.parametrize("name", DISTRIBUTIONS)
 def test_installed_alone_runs_its_smoke_example(
-    name: str, wheels: dict[str, Path], tmp_path: Path, postgres_env: dict[str, str]
+    name: str, wheels: dict[str, Path], tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     venv = tmp_path / "venv"
     uv = [sys.executable, "-m", "uv"]
@@ -73,7 +73,8 @@ def test_installed_alone_runs_its_smoke_example(
     assert installed == sorted(closure)
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "COV_", "COVERAGE"))}
-    env.update(postgres_env)
+    if name == "eventsourcing-postgres":
+        env.update(request.getfixturevalue("postgres_env"))
     result = subprocess.run(
         [str(python), str(SMOKE / f"{name}.py")],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
