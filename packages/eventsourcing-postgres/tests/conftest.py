@@ -52,6 +52,12 @@ def load_pgserver() -> ModuleType:
 
 
 @pytest.fixture(scope="session")
+def pgserver() -> ModuleType:
+    """The harness module ``pgserver``."""
+    return load_pgserver()
+
+
+@pytest.fixture(scope="session")
 def postgres_server() -> Iterator[Any]:
     """The PostgreSQL server of this test run (see ``pgserver``)."""
     server = load_pgserver().acquire()

@@ -16,12 +16,23 @@ from eventsourcing.persistence import (
     UUIDAsHex,
 )
 
+EXAMPLE_VARIABLES = [
+    "INFRASTRUCTURE_FACTORY",
+    "POSTGRES_CONN_MAX_AGE",
+    "POSTGRES_PRE_PING",
+    "POSTGRES_LOCK_TIMEOUT",
+    "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT",
+]
+
 
 def test_postgres_infrastructure_factory_example(
     pg_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The example writes os.environ: let monkeypatch restore it afterwards.
     for key in list(os.environ):
-        monkeypatch.delenv(key)  # the example writes os.environ: restore it after
+        monkeypatch.delenv(key)
+    for key in [*EXAMPLE_VARIABLES, *pg_env]:
+        monkeypatch.setenv(key, "")
 
     # What earlier sections of the documentation set up.
     transcoder = JSONTranscoder()
