@@ -11,8 +11,8 @@ from typing import ClassVar
 from uuid import UUID
 
 import pytest
-from eventsourcing.domain import TZINFO
 
+from eventsourcing.domain import TZINFO
 from examples.cargoshipping.application import BookingApplication
 from examples.cargoshipping.domainmodel import Cargo, Location
 from examples.cargoshipping.interface import BookingService, select_preferred_itinerary

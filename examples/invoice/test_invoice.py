@@ -8,10 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from eventsourcing.domain import TZINFO, Snapshot
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.utils import get_topic
-
 from examples.invoice.application import Invoicing
 from examples.invoice.domainmodel import Invoice, InvoiceError, Line
 

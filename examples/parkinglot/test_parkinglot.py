@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+
 from eventsourcing.application import Repository
 from eventsourcing.domain import TZINFO, Snapshot
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
-
 from examples.parkinglot.application import SNAPSHOT_INTERVAL, ParkingLots
 from examples.parkinglot.domainmodel import ParkingError, ParkingLot
 

@@ -4,8 +4,8 @@ style) and the declarative aggregates of section 1.4.9, on each backend."""
 from __future__ import annotations
 
 import pytest
-from eventsourcing.persistence import IntegrityError, RecordConflictError
 
+from eventsourcing.persistence import IntegrityError, RecordConflictError
 from examples.wiki import declarative
 from examples.wiki.application import DeclarativeWiki, NameTakenError, Wiki
 

@@ -4,9 +4,9 @@ for both styles of the ``World`` aggregate, on each backend."""
 from __future__ import annotations
 
 import pytest
+
 from eventsourcing.application import AggregateNotFound
 from eventsourcing.persistence import Notification
-
 from examples.worlds import declarative, domainmodel
 from examples.worlds.application import (
     DeclarativeWorlds,

@@ -13,6 +13,7 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 import pytest
+
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, AggregateCreated, AggregateEvent
 from eventsourcing.persistence import (

@@ -9,6 +9,7 @@ from tempfile import NamedTemporaryFile
 from uuid import UUID, uuid4
 
 import pytest
+
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, AggregateCreated, AggregateEvent
 
