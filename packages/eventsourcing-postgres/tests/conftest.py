@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg2
 import pytest
+
 from eventsourcing.postgres import PostgresDatastore
 
 _PGSERVER = Path(__file__).resolve().parents[3] / "tests-integration" / "pgserver.py"

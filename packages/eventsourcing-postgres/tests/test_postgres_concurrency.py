@@ -11,6 +11,7 @@ from uuid import uuid4
 
 import psycopg2.errors
 import pytest
+
 from eventsourcing.persistence import Notification, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 

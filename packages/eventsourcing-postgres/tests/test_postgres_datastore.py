@@ -13,6 +13,7 @@ from uuid import uuid4
 import psycopg2
 import psycopg2.errors
 import pytest
+
 from eventsourcing.persistence import (
     DatabaseError,
     DataError,

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+
 from eventsourcing.persistence import (
     ConfigurationError,
     InfrastructureFactory,

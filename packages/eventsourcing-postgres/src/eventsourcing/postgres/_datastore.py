@@ -13,6 +13,8 @@ import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 import psycopg2.extras
+from psycopg2 import sql
+
 from eventsourcing.persistence import (
     DatabaseError,
     DataError,
@@ -25,7 +27,6 @@ from eventsourcing.persistence import (
     RecordConflictError,
 )
 from eventsourcing.persistence import IntegrityError as PersistenceIntegrityError
-from psycopg2 import sql
 
 __all__ = [
     "DeferringCursor",

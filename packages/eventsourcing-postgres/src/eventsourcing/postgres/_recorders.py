@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from psycopg2 import sql
+from psycopg2.extras import execute_values
+
 from eventsourcing.persistence import (
     AggregateRecorder,
     ApplicationRecorder,
@@ -13,8 +16,6 @@ from eventsourcing.persistence import (
     Tracking,
 )
 from eventsourcing.postgres._datastore import Statement, check_identifier
-from psycopg2 import sql
-from psycopg2.extras import execute_values
 
 if TYPE_CHECKING:
     from uuid import UUID
