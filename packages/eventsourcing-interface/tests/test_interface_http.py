@@ -7,6 +7,7 @@ import json
 import logging
 import socket
 import threading
+import time
 import urllib.request
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -338,6 +339,10 @@ def test_server_logs_requests_at_debug_level(
 ) -> None:
     with caplog.at_level(logging.DEBUG, logger="eventsourcing.interface._http"):
         status, _ = get(url + "/notifications/1,1")
+        # The server thread logs the request after sending the response.
+        deadline = time.monotonic() + 5
+        while "GET /notifications/1,1" not in caplog.text:
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
 
     assert status == 200
-    assert "GET /notifications/1,1" in caplog.text

@@ -260,14 +260,15 @@ class MultiThreadedRunner(Runner):
                 )
                 self.threads[name] = thread
                 thread.start()
-            for name in self.system.nodes:
-                if name not in self.system.follows:
-                    self.apps[name] = self.system.runnable_cls(name)(env=self.env)
-            for name, thread in self.threads.items():
+                # One application at a time: backends may create tables or set
+                # database modes on construction, which can race.
                 thread.is_ready.wait()
                 self._raise_errors(only_unreported=False)
                 # Without an error, run() set the app before setting is_ready.
                 self.apps[name] = cast(Follower, thread.app)
+            for name in self.system.nodes:
+                if name not in self.system.follows:
+                    self.apps[name] = self.system.runnable_cls(name)(env=self.env)
             for follower_name, leader_names in self.system.follows.items():
                 follower = cast(Follower, self.apps[follower_name])
                 for leader_name in leader_names:
