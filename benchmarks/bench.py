@@ -15,6 +15,7 @@ application-level figures.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import sqlite3
 import sys
@@ -22,7 +23,9 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
+from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, AggregateCreated, AggregateEvent
@@ -46,17 +49,17 @@ class Account(Aggregate):
     def create(cls) -> Account:
         return cls._create(cls.Created, id=uuid4())
 
-    class Created(AggregateCreated):
+    class Created(AggregateCreated["Account"]):
         pass
 
     def credit(self, amount: int) -> None:
         self.trigger_event(self.Credited, amount=amount)
 
-    class Credited(AggregateEvent):
+    class Credited(AggregateEvent["Account"]):
         amount: int
 
-        def apply(self, aggregate: Aggregate) -> None:
-            aggregate.balance += self.amount  # type: ignore[attr-defined]
+        def apply(self, aggregate: Account) -> None:
+            aggregate.balance += self.amount
 
 
 def rate(count: int, seconds: float) -> str:
@@ -64,12 +67,18 @@ def rate(count: int, seconds: float) -> str:
 
 
 def timed(fn: Callable[[], object]) -> float:
+    """Seconds taken by one call of ``fn``."""
     started = time.perf_counter()
     fn()
     return time.perf_counter() - started
 
 
-def make_events(n: int) -> list[AggregateEvent]:
+def each(fn: Callable[[Any], object], chunks: list[Any]) -> None:
+    for chunk in chunks:
+        fn(chunk)
+
+
+def make_events(n: int) -> list[AggregateEvent[Account]]:
     account = Account.create()
     for i in range(n - 1):
         account.credit(i)
@@ -99,9 +108,18 @@ def postgres_settings() -> dict[str, str]:
             _pg = {k: v for k, v in os.environ.items() if k.startswith("POSTGRES_")}
         else:
             sys.path.insert(0, str(ROOT / "tests-integration"))
-            import pgserver  # type: ignore[import-not-found]
+            import pgserver
 
-            _pg = pgserver.bench_settings()
+            server = pgserver.acquire()
+            dbname = f"bench_{os.getpid()}"
+            server.create_database(dbname)
+
+            def cleanup() -> None:
+                server.drop_database(dbname)
+                server.release()
+
+            atexit.register(cleanup)
+            _pg = server.settings.env(dbname)
     return _pg
 
 
@@ -119,11 +137,11 @@ def bench_backend(name: str, n: int) -> dict[str, float]:
         for batch in (1, 10):
             events = make_events(n)
             chunks = [events[i : i + batch] for i in range(0, n, batch)]
-            seconds = timed(lambda: [store.put(c) for c in chunks])
+            seconds = timed(partial(each, store.put, chunks))
             results[f"put x{batch}"] = n / seconds
             stored = [mapper.from_domain_event(e) for e in make_events(n)]
             schunks = [stored[i : i + batch] for i in range(0, n, batch)]
-            seconds = timed(lambda: [recorder.insert_events(c) for c in schunks])
+            seconds = timed(partial(each, recorder.insert_events, schunks))
             results[f"insert x{batch}"] = n / seconds
 
         events = make_events(1000)
@@ -158,14 +176,18 @@ def raw_sqlite(n: int, memory: bool) -> dict[str, float]:
         path = ":memory:" if memory else os.path.join(tmp, "raw.db")
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         if not memory:
+            # The same durability settings as the library's file databases.
             db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
         db.execute(
             "CREATE TABLE events (originator_id TEXT, originator_version INTEGER,"
             " topic TEXT, state BLOB, notification_id INTEGER PRIMARY KEY,"
             " UNIQUE (originator_id, originator_version))"
         )
         for batch in (1, 10):
-            rows = [(uuid4().hex, 1, "t", b'{"amount":1,"timestamp":"x"}') for _ in range(n)]
+            rows = [
+                (uuid4().hex, 1, "t", b'{"amount":1,"timestamp":"x"}') for _ in range(n)
+            ]
             chunks = [rows[i : i + batch] for i in range(0, n, batch)]
 
             def write(chunks: list[list[tuple[str, int, str, bytes]]] = chunks) -> None:
@@ -206,12 +228,15 @@ def raw_sqlite(n: int, memory: bool) -> dict[str, float]:
         def notes() -> None:
             start = 1
             while start <= top:
-                got = db.execute(
-                    "SELECT notification_id, originator_id, originator_version, topic,"
-                    " state FROM events WHERE notification_id >= ?"
-                    " ORDER BY notification_id LIMIT 100",
-                    (start,),
-                ).fetchall()
+                got = [
+                    (r[0], UUID(r[1]), r[2], r[3], r[4])
+                    for r in db.execute(
+                        "SELECT notification_id, originator_id, originator_version,"
+                        " topic, state FROM events WHERE notification_id >= ?"
+                        " ORDER BY notification_id LIMIT 100",
+                        (start,),
+                    )
+                ]
                 start = got[-1][0] + 1
 
         results["notifications"] = top / timed(notes)
@@ -245,7 +270,10 @@ def main(argv: list[str]) -> int:
         print_table(f"{label} (floor)", all_results[label])
 
     print("\nRatios (library cost / raw floor cost; lower is better, target <= 1.5)")
-    for lib, raw in (("sqlite:memory", "raw sqlite3 :memory:"), ("sqlite", "raw sqlite3 file")):
+    for lib, raw in (
+        ("sqlite:memory", "raw sqlite3 :memory:"),
+        ("sqlite", "raw sqlite3 file"),
+    ):
         if lib in all_results:
             for key in ("insert x1", "insert x10", "select 1000", "notifications"):
                 ratio = all_results[raw][key] / all_results[lib][key]

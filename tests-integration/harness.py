@@ -20,7 +20,9 @@ from pathlib import Path
 
 def installed_backends() -> list[str]:
     """Names of the installed backends, narrowed by ``EVENTSOURCING_TEST_BACKENDS``."""
-    names = sorted({ep.name for ep in entry_points(group="eventsourcing.infrastructure")})
+    names = sorted(
+        {ep.name for ep in entry_points(group="eventsourcing.infrastructure")}
+    )
     wanted = os.environ.get("EVENTSOURCING_TEST_BACKENDS", "")
     if wanted:
         unknown = set(wanted.split(",")) - set(names)
@@ -39,7 +41,9 @@ def _registered_environs() -> dict[str, Callable[[Path], dict[str, str]]]:
     }
 
 
-def environ_for(backend: str, tmp_path: Path, postgres: dict[str, str]) -> dict[str, str]:
+def environ_for(
+    backend: str, tmp_path: Path, postgres: dict[str, str]
+) -> dict[str, str]:
     """Environment variables selecting ``backend`` with fresh storage of its own."""
     env = {"INFRASTRUCTURE_FACTORY": backend}
     if backend == "sqlite":

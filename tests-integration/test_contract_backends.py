@@ -12,15 +12,16 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import eventsourcing.testing as contract
 import pytest
+from harness import environ_for, installed_backends
+
+import eventsourcing.testing as contract
 from eventsourcing.persistence import (
     AggregateRecorder,
     ApplicationRecorder,
     InfrastructureFactory,
     ProcessRecorder,
 )
-from harness import environ_for, installed_backends
 
 
 class OnBackend:
@@ -32,7 +33,9 @@ class OnBackend:
     @pytest.fixture(autouse=True)
     def _fresh_storage(self, tmp_path: Path, request: pytest.FixtureRequest) -> None:
         postgres: dict[str, str] = (
-            request.getfixturevalue("postgres_env") if self.backend == "postgres" else {}
+            request.getfixturevalue("postgres_env")
+            if self.backend == "postgres"
+            else {}
         )
         self._env = environ_for(self.backend, tmp_path, postgres)
 

@@ -20,7 +20,9 @@ SMOKE = Path(__file__).resolve().parent / "smoke"
 sys.path.insert(0, str(ROOT / "scripts"))
 from build import build  # noqa: E402
 
-DISTRIBUTIONS = sorted(p.name for p in (ROOT / "packages").iterdir() if (p / "src").is_dir())
+DISTRIBUTIONS = sorted(
+    p.name for p in (ROOT / "packages").iterdir() if (p / "src").is_dir()
+)
 
 
 def sibling_closure(name: str) -> list[str]:
@@ -40,7 +42,8 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for name in DISTRIBUTIONS:
         build(ROOT / "packages" / name, out, targets=("wheel",))
     return {
-        name: next(out.glob(name.replace("-", "_") + "-*.whl")) for name in DISTRIBUTIONS
+        name: next(out.glob(name.replace("-", "_") + "-*.whl"))
+        for name in DISTRIBUTIONS
     }
 
 
@@ -54,30 +57,50 @@ def test_installed_alone_runs_its_smoke_example(
 ) -> None:
     venv = tmp_path / "venv"
     uv = [sys.executable, "-m", "uv"]
-    subprocess.run([*uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
+    subprocess.run(
+        [*uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True
+    )
     python = venv / "bin" / "python"
     closure = sibling_closure(name)
     subprocess.run(
-        [*uv, "pip", "install", "-q", "--python", str(python),
-         *(str(wheels[d]) for d in closure)],
+        [
+            *uv,
+            "pip",
+            "install",
+            "-q",
+            "--python",
+            str(python),
+            *(str(wheels[d]) for d in closure),
+        ],
         check=True,
     )
     listed = subprocess.run(
         [*uv, "pip", "list", "--python", str(python), "--format", "freeze"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     installed = sorted(
-        line.split("==")[0] for line in listed.splitlines()
+        line.split("==")[0]
+        for line in listed.splitlines()
         if line.startswith("eventsourcing")
     )
     assert installed == sorted(closure)
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "COV_", "COVERAGE"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTHON", "COV_", "COVERAGE"))
+    }
     if name == "eventsourcing-postgres":
         env.update(request.getfixturevalue("postgres_env"))
     result = subprocess.run(
         [str(python), str(SMOKE / f"{name}.py")],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("ok"), result.stdout

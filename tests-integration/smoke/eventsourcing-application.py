@@ -1,4 +1,4 @@
-"""The Worlds application of the documentation, with only eventsourcing-application installed."""
+"""The documentation's Worlds application, installed alone."""
 
 from uuid import UUID, uuid4
 

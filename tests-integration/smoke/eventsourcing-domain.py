@@ -1,4 +1,4 @@
-"""The World aggregate of the documentation's basic example, with only the domain installed."""
+"""The documentation's World aggregate, with only the domain installed."""
 
 from datetime import datetime
 from uuid import uuid4
@@ -35,6 +35,7 @@ for what in ("dinosaurs", "trucks", "internet"):
 assert world.history == ["dinosaurs", "trucks", "internet"]
 assert world.modified_on > world.created_on
 pending = world.collect_events()
-assert len(pending) == 4 and world.pending_events == []
+assert len(pending) == 4
+assert world.pending_events == []
 assert pending[3].timestamp == world.modified_on
 print("ok: World has", len(world.history), "things in its history")

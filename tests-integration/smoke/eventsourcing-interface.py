@@ -1,10 +1,13 @@
-"""A notification log served as JSON and read back, with only eventsourcing-interface installed."""
+"""A notification log served as JSON and read back, installed alone."""
 
 from uuid import uuid4
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.interface import NotificationLogJSONClient, NotificationLogJSONService
+from eventsourcing.interface import (
+    NotificationLogJSONClient,
+    NotificationLogJSONService,
+)
 
 
 class Dog(Aggregate):

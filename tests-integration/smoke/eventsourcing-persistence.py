@@ -1,4 +1,4 @@
-"""Transcode, compress and map a domain event with only the persistence core installed."""
+"""Map a domain event with only the persistence core installed."""
 
 from uuid import uuid4
 
@@ -11,7 +11,9 @@ transcoder.register(UUIDAsHex())
 transcoder.register(DatetimeAsISO())
 mapper = Mapper(transcoder=transcoder, compressor=ZlibCompressor())
 event = DomainEvent(
-    originator_id=uuid4(), originator_version=1, timestamp=DomainEvent.create_timestamp()
+    originator_id=uuid4(),
+    originator_version=1,
+    timestamp=DomainEvent.create_timestamp(),
 )
 stored = mapper.from_domain_event(event)
 assert mapper.to_domain_event(stored) == event

@@ -1,10 +1,16 @@
-"""An event store on the in-memory recorder, with only eventsourcing-popo installed."""
+"""An event store on the in-memory recorder, installed alone."""
 
 from uuid import uuid4
 
 from eventsourcing.domain import DomainEvent
-from eventsourcing.persistence import DatetimeAsISO, EventStore, JSONTranscoder, Mapper, UUIDAsHex
-from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    EventStore,
+    InfrastructureFactory,
+    JSONTranscoder,
+    Mapper,
+    UUIDAsHex,
+)
 
 factory = InfrastructureFactory.construct("smoke", {})
 recorder = factory.application_recorder()

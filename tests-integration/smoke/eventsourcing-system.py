@@ -1,4 +1,4 @@
-"""A leader and a process application in a system, with only eventsourcing-system installed."""
+"""A leader and a process application in a system, installed alone."""
 
 from uuid import NAMESPACE_URL, uuid4, uuid5
 

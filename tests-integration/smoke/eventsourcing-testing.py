@@ -1,4 +1,4 @@
-"""The contract test cases import with only eventsourcing-testing and its dependencies."""
+"""The contract test cases import with only their dependencies."""
 
 import eventsourcing.testing as testing
 
