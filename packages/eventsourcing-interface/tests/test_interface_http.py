@@ -18,6 +18,7 @@ from wsgiref.simple_server import WSGIServer, make_server
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 import pytest
+
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, AggregateCreated, AggregateEvent
 from eventsourcing.interface import (

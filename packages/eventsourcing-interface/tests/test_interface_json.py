@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+
 from eventsourcing.application import Application
 from eventsourcing.cipher import AESCipher
 from eventsourcing.domain import Aggregate, AggregateCreated, AggregateEvent

@@ -11,6 +11,7 @@ from typing import Any
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
 import pytest
+
 from eventsourcing.application import AggregateNotFound, Application
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import Aggregate, AggregateCreated, AggregateEvent

@@ -14,6 +14,7 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import pytest
+
 from eventsourcing.application import AggregateNotFound, Application
 from eventsourcing.domain import Aggregate, AggregateCreated, AggregateEvent
 from eventsourcing.persistence import ProcessRecorder

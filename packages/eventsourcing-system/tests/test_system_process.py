@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+
 from eventsourcing.application import (
     Application,
     LocalNotificationLog,

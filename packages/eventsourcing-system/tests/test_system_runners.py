@@ -11,6 +11,7 @@ from typing import Any, cast
 from uuid import UUID, uuid4
 
 import pytest
+
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, AggregateCreated, AggregateEvent
 from eventsourcing.system import (
