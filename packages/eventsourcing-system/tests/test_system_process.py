@@ -366,3 +366,30 @@ def test_plain_application_is_not_a_leader() -> None:
     assert not issubclass(Application, Leader)
     assert issubclass(ProcessApplication, Leader)
     assert issubclass(ProcessApplication, Follower)
+
+
+def test_process_applications_take_automatic_snapshots() -> None:
+    class SnapshottingCopier(Copier):
+        snapshotting_intervals = {Note: 2}
+
+    notes = Notes()
+    notes.add("one")
+    copier = SnapshottingCopier()
+    copier.follow("Notes", notes.log)
+
+    copier.pull_and_process("Notes")
+
+    assert copier.snapshots is not None
+    copy_id = copier.log.select(1, 1)[0].originator_id
+    snapshots = copier.snapshots.get(copy_id)
+    assert [snapshot.originator_version for snapshot in snapshots] == [2]
+
+
+def test_process_event_remembers_each_saved_aggregate_once() -> None:
+    a, b = FakeAggregate(), FakeAggregate()
+    process_event = ProcessEvent()
+
+    process_event.save(a, b)
+    process_event.save(a)
+
+    assert process_event.aggregates == [a, b]

@@ -24,6 +24,7 @@ class ProcessEvent:
         """Initialises the process event with the given tracking object."""
         self.tracking = tracking
         self.events: list[Any] = []
+        self.aggregates: list[Any] = []
 
     def save(self, *aggregates: Any) -> None:
         """Collects the pending domain events of the given aggregates.
@@ -36,6 +37,8 @@ class ProcessEvent:
         for event in self.events:
             by_originator.setdefault(event.originator_id, []).append(event)
         for aggregate in aggregates:
+            if not any(saved is aggregate for saved in self.aggregates):
+                self.aggregates.append(aggregate)
             for event in aggregate.collect_events():
                 by_originator.setdefault(event.originator_id, []).append(event)
         # heapq.merge consumes each list in its own order, so a clock that steps
@@ -163,11 +166,16 @@ class Follower(Application, Promptable):
 
     def record(self, process_event: ProcessEvent) -> None:
         """Records the process event's new events and its tracking record in one
-        atomic write, then calls :meth:`notify` with the new events."""
+        atomic write, takes any automatic snapshots ("snapshotting_intervals"), then
+        calls :meth:`notify` with the new events."""
         if process_event.tracking is None:
             self.events.put(process_event.events)
         else:
             self.events.put(process_event.events, tracking=process_event.tracking)
+        if self.snapshotting_intervals:
+            self._take_automatic_snapshots(
+                process_event.aggregates, process_event.events
+            )
         self.notify(process_event.events)
 
 
