@@ -1,0 +1,17 @@
+"""Fresh storage for test suites: the monorepo's integration suite finds
+:func:`environ` through the entry-point group ``eventsourcing.testing.environ``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["environ"]
+
+
+def environ(tmp_path: Path) -> dict[str, str]:
+    """Settings that point the ``jsonlines`` backend at a new directory under
+    ``tmp_path``."""
+    return {"JSONLINES_PATH": str(tmp_path / "jsonlines")}
