@@ -1,4 +1,4 @@
-"""Fixtures shared by every suite in the monorepo (see ``tests-integration/harness.py``)."""
+"""Fixtures shared by every suite in the monorepo (see tests-integration/harness.py)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def backend_env(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, str]:
+def backend_env(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> dict[str, str]:
     """Settings for an application on ``backend``: pass them as ``env=``."""
     postgres: dict[str, Any] = (
         request.getfixturevalue("postgres_env") if backend == "postgres" else {}

@@ -9,7 +9,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def build(project: Path, out: Path, targets: tuple[str, ...] = ("wheel", "sdist")) -> None:
+def build(
+    project: Path, out: Path, targets: tuple[str, ...] = ("wheel", "sdist")
+) -> None:
     """Build one distribution with hatchling, without build isolation."""
     for target in targets:
         subprocess.run(

@@ -29,8 +29,12 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> int:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", action="append", default=[],
-                        help="run the integration suite on this backend only")
+    parser.add_argument(
+        "--backend",
+        action="append",
+        default=[],
+        help="run the integration suite on this backend only",
+    )
     parser.add_argument("--integration-only", action="store_true")
     parser.add_argument("-n", "--numprocesses", default="auto")
     args, pytest_args = parser.parse_known_args(argv)
@@ -41,17 +45,27 @@ def main(argv: list[str]) -> int:
     env = dict(os.environ)
     if args.backend:
         env["EVENTSOURCING_TEST_BACKENDS"] = ",".join(args.backend)
-    paths = ["tests-integration"] if args.integration_only else [
-        *(str(d.relative_to(ROOT) / "tests") for d in distributions()),
-        "tests-integration",
-        "examples",
-    ]
+    paths = (
+        ["tests-integration"]
+        if args.integration_only
+        else [
+            *(str(d.relative_to(ROOT) / "tests") for d in distributions()),
+            "tests-integration",
+            "examples",
+        ]
+    )
     cov = [f"--cov={d.relative_to(ROOT) / 'src'}" for d in distributions()]
     pytest = [
-        sys.executable, "-m", "pytest",
-        "-n", args.numprocesses, "--dist", "worksteal",
+        sys.executable,
+        "-m",
+        "pytest",
+        "-n",
+        args.numprocesses,
+        "--dist",
+        "worksteal",
         *([] if args.integration_only else [*cov, "--cov-report="]),
-        *paths, *pytest_args,
+        *paths,
+        *pytest_args,
     ]
     status = run(pytest, env)
     if status != 0 or args.integration_only or pytest_args:
@@ -61,8 +75,19 @@ def main(argv: list[str]) -> int:
     for dist in distributions():
         include = f"{dist.relative_to(ROOT) / 'src'}/*"
         print(f"\n== branch coverage of {dist.name} ==", flush=True)
-        if run([sys.executable, "-m", "coverage", "report",
-                f"--include={include}", "--fail-under=100"]) != 0:
+        if (
+            run(
+                [
+                    sys.executable,
+                    "-m",
+                    "coverage",
+                    "report",
+                    f"--include={include}",
+                    "--fail-under=100",
+                ]
+            )
+            != 0
+        ):
             failed.append(dist.name)
     if failed:
         print(f"\nCoverage below 100% in: {', '.join(failed)}", file=sys.stderr)

@@ -36,7 +36,9 @@ def drift(expected: str) -> list[str]:
         rel = path.relative_to(ROOT)
         project = tomllib.loads(path.read_text())["project"]
         if project.get("version") != expected:
-            problems.append(f"{rel}: version {project.get('version')!r} != {expected!r}")
+            problems.append(
+                f"{rel}: version {project.get('version')!r} != {expected!r}"
+            )
         for dep in project.get("dependencies", []):
             if dep.startswith("eventsourcing-"):
                 match = SIBLING_PIN.fullmatch(f'"{dep}"')

@@ -6,6 +6,7 @@ from base64 import b64decode, b64encode
 
 import pytest
 from Crypto.Cipher import AES
+
 from eventsourcing.cipher import AESCipher, DecryptionError
 from eventsourcing.persistence import Cipher, DataError
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+
 from eventsourcing.cipher import AESCipher, DecryptionError
 from eventsourcing.domain import TZINFO, DomainEvent
 from eventsourcing.persistence import (

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
-import eventsourcing.domain as domain
 import pytest
+
+import eventsourcing.domain as domain
 from eventsourcing.domain import (
     TZINFO,
     Aggregate,

@@ -6,6 +6,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import Aggregate, AggregateCreated, AggregateEvent
 

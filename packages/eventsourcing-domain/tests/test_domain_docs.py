@@ -19,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+
 from eventsourcing.domain import upcast_state
 
 # Names imported by earlier examples of the section, which later ones use.

@@ -9,8 +9,9 @@ from datetime import UTC
 from typing import Any
 from unittest import mock
 
-import eventsourcing.utils as utils
 import pytest
+
+import eventsourcing.utils as utils
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import (
     TopicError,

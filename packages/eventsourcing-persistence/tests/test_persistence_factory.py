@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+
 from eventsourcing.compressor import ZlibCompressor
 from eventsourcing.persistence import (
     Cipher,

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+
 from eventsourcing.compressor import ZlibCompressor
 from eventsourcing.domain import TZINFO, DomainEvent
 from eventsourcing.persistence import (

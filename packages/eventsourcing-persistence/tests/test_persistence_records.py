@@ -4,6 +4,7 @@ import dataclasses
 from uuid import uuid4
 
 import pytest
+
 from eventsourcing.persistence import (
     ConfigurationError,
     DatabaseError,

@@ -6,6 +6,7 @@ from decimal import Decimal
 from uuid import UUID, uuid4
 
 import pytest
+
 from eventsourcing.persistence import (
     DatetimeAsISO,
     DecimalAsStr,

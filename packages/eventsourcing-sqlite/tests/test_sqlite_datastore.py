@@ -10,6 +10,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+
 from eventsourcing.persistence import (
     DatabaseError,
     DataError,

@@ -6,6 +6,7 @@ from datetime import datetime
 from uuid import uuid4
 
 import pytest
+
 from eventsourcing.domain import TZINFO, DomainEvent
 from eventsourcing.persistence import (
     DatetimeAsISO,

@@ -7,6 +7,7 @@ import os
 from base64 import b64decode, b64encode
 
 from Crypto.Cipher import AES
+
 from eventsourcing.persistence import Cipher, DataError
 
 KEY_SIZES = (16, 24, 32)
