@@ -167,3 +167,35 @@ def test_a_restarted_system_resumes_after_its_last_recorded_position(
         assert recorder.max_tracking_id("WorldsApplication") == 3
     finally:
         second.stop()
+
+
+def test_each_application_can_encrypt_with_its_own_key(
+    backend_env: dict[str, str],
+) -> None:
+    # The follower reads its leader's log with the leader's key, and records its
+    # own events with its own key.
+    from eventsourcing.cipher import AESCipher
+
+    env = {
+        **backend_env,
+        "CIPHER_TOPIC": "aes",
+        "WORLDSAPPLICATION_CIPHER_KEY": AESCipher.create_key(16),
+        "COUNTERS_CIPHER_KEY": AESCipher.create_key(32),
+    }
+    runner = SingleThreadedRunner(System(pipes=[[WorldsApplication, Counters]]), env)
+    runner.start()
+    try:
+        worlds = runner.get(WorldsApplication)
+        worlds.make_it_so(worlds.create_world(), "dinosaurs")
+        assert runner.get(Counters).get_count("dinosaurs") == 1
+        assert runner.get(Counters).mapper.cipher is not worlds.mapper.cipher
+    finally:
+        runner.stop()
+    stored = worlds.log["1,10"].items[-1]
+    assert b"dinosaurs" not in stored.state
+    assert isinstance(worlds.mapper.to_domain_event(stored), World.SomethingHappened)
+    wrong_key = {**env, "WORLDSAPPLICATION_CIPHER_KEY": env["COUNTERS_CIPHER_KEY"]}
+    factory = InfrastructureFactory.construct("WorldsApplication", wrong_key)
+    mapper = factory.mapper(transcoder=worlds.construct_transcoder())
+    with pytest.raises(ValueError, match="decrypt"):
+        mapper.to_domain_event(stored)

@@ -285,6 +285,23 @@ def test_cipher_and_compressor_by_topic(third_party: ThirdParty) -> None:
     assert isinstance(mapper.compressor, ZlibCompressor)
 
 
+def test_mapper_for_another_application_uses_that_applications_settings(
+    third_party: ThirdParty,
+) -> None:
+    # A follower reads its leader's events with the leader's cipher and compressor.
+    factory = construct(
+        INFRASTRUCTURE_FACTORY="thirdparty",
+        LEADER_CIPHER_TOPIC="reversing",
+        LEADER_CIPHER_KEY="leader's key",
+        LEADER_COMPRESSOR_TOPIC="zlib",
+    )
+    own = factory.mapper(transcoder=JSONTranscoder())
+    assert (own.cipher, own.compressor) == (None, None)
+    leaders = factory.mapper(transcoder=JSONTranscoder(), application_name="Leader")
+    assert leaders.cipher.cipher_key == "leader's key"  # type: ignore[union-attr]
+    assert isinstance(leaders.compressor, ZlibCompressor)
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [

@@ -78,11 +78,13 @@ class Application:
         """Returns the mapper that converts domain events to stored events.
 
         ``application_name`` names the application whose events the mapper is for
-        (a follower passes its leader's name). The cipher and compressor are those
-        configured for this application, so applications that exchange events
-        share "CIPHER_KEY" and "COMPRESSOR_TOPIC".
+        (a follower passes its leader's name), so that variables prefixed with
+        that name, such as "BANK_CIPHER_KEY", choose its cipher and compressor.
         """
-        return self.factory.mapper(transcoder=self.construct_transcoder())
+        return self.factory.mapper(
+            transcoder=self.construct_transcoder(),
+            application_name=application_name or None,
+        )
 
     def construct_transcoder(self) -> Transcoder:
         """Returns a JSON transcoder with the application's transcodings."""

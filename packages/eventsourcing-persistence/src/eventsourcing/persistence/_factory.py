@@ -91,25 +91,29 @@ class InfrastructureFactory(ABC):
         return _getenv(self.env, application_name, key, default)
 
     def mapper(
-        self, transcoder: Transcoder, mapper_class: type[Mapper] = Mapper
+        self,
+        transcoder: Transcoder,
+        mapper_class: type[Mapper] = Mapper,
+        application_name: str | None = None,
     ) -> Mapper:
         """Constructs a mapper, with the cipher and compressor that the environment
-        configures."""
+        configures for ``application_name`` (by default, this factory's
+        application; a follower passes the name of the leader it reads)."""
         return mapper_class(
             transcoder=transcoder,
-            cipher=self.cipher(),
-            compressor=self.compressor(),
+            cipher=self.cipher(application_name),
+            compressor=self.compressor(application_name),
         )
 
-    def cipher(self) -> Cipher | None:
+    def cipher(self, application_name: str | None = None) -> Cipher | None:
         """Reads environment variables "CIPHER_TOPIC" and "CIPHER_KEY" to decide
         whether or not to construct a cipher.
 
         "CIPHER_TOPIC" is an entry-point name (``"aes"``) or a topic. Setting only
         one of the two variables raises :class:`ConfigurationError`.
         """
-        topic = self.getenv(self.CIPHER_TOPIC)
-        key = self.getenv(self.CIPHER_KEY)
+        topic = self.getenv(self.CIPHER_TOPIC, application_name=application_name)
+        key = self.getenv(self.CIPHER_KEY, application_name=application_name)
         if not topic and not key:
             return None
         if not key:
@@ -133,13 +137,13 @@ class InfrastructureFactory(ABC):
         )
         return cipher_cls(cipher_key=key)
 
-    def compressor(self) -> Compressor | None:
+    def compressor(self, application_name: str | None = None) -> Compressor | None:
         """Reads environment variable "COMPRESSOR_TOPIC" to decide whether or not to
         construct a compressor.
 
         "COMPRESSOR_TOPIC" is an entry-point name (``"zlib"``) or a topic.
         """
-        topic = self.getenv(self.COMPRESSOR_TOPIC)
+        topic = self.getenv(self.COMPRESSOR_TOPIC, application_name=application_name)
         if not topic:
             return None
         compressor_cls: type[Compressor] = load_plugin(
