@@ -7,6 +7,13 @@ import tempfile
 from pathlib import Path
 from unittest import TestCase
 
+from eventsourcing_jsonlines import (
+    Factory,
+    JSONLinesAggregateRecorder,
+    JSONLinesApplicationRecorder,
+    JSONLinesProcessRecorder,
+)
+
 from eventsourcing.persistence import EventStore, JSONTranscoder, Mapper
 from eventsourcing.testing import (
     AggregateRecorderTestCase,
@@ -14,12 +21,6 @@ from eventsourcing.testing import (
     EventStoreTestCase,
     InfrastructureFactoryTestCase,
     ProcessRecorderTestCase,
-)
-from eventsourcing_jsonlines import (
-    Factory,
-    JSONLinesAggregateRecorder,
-    JSONLinesApplicationRecorder,
-    JSONLinesProcessRecorder,
 )
 
 
@@ -89,7 +90,10 @@ class TestJSONLinesFactory(InfrastructureFactoryTestCase):
 
 class TestJSONLinesFactoryByTopic(TestJSONLinesFactory):
     def env(self) -> dict[str, str]:
-        return {**super().env(), "INFRASTRUCTURE_FACTORY": "eventsourcing_jsonlines:Factory"}
+        return {
+            **super().env(),
+            "INFRASTRUCTURE_FACTORY": "eventsourcing_jsonlines:Factory",
+        }
 
 
 class TestJSONLinesFactoryWithFsync(TestJSONLinesFactory):

@@ -11,7 +11,7 @@ import threading
 import weakref
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -193,7 +193,9 @@ class BatchFile:
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
 
-    def append(self, stored_events: list[StoredEvent], tracking: Tracking | None) -> None:
+    def append(
+        self, stored_events: list[StoredEvent], tracking: Tracking | None
+    ) -> None:
         """Appends one line recording the events and the tracking record, all or
         nothing: a conflict raises :class:`RecordConflictError` and writes nothing."""
         if not stored_events and tracking is None:
@@ -234,13 +236,13 @@ class BatchFile:
 
     def _discard(self, fd: int) -> None:
         """Cuts off what a failed write left, so the file ends with a whole line."""
-        try:
+        # If that fails too, the next writer cuts it off, and readers ignore it.
+        with suppress(OSError):
             os.ftruncate(fd, self._offset)
-        except OSError:
-            # The next writer cuts it off instead, and readers ignore it until then.
-            pass
 
-    def _check(self, stored_events: list[StoredEvent], tracking: Tracking | None) -> None:
+    def _check(
+        self, stored_events: list[StoredEvent], tracking: Tracking | None
+    ) -> None:
         keys: set[tuple[UUID, int]] = set()
         for s in stored_events:
             key = (s.originator_id, s.originator_version)
