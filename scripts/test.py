@@ -45,15 +45,11 @@ def main(argv: list[str]) -> int:
     env = dict(os.environ)
     if args.backend:
         env["EVENTSOURCING_TEST_BACKENDS"] = ",".join(args.backend)
-    paths = (
-        ["tests-integration"]
-        if args.integration_only
-        else [
-            *(str(d.relative_to(ROOT) / "tests") for d in distributions()),
-            "tests-integration",
-            "examples",
-        ]
-    )
+    # The integration suite: contract and scenario tests on every backend, and
+    # the examples, which run on every backend too.
+    integration = ["tests-integration", "examples"]
+    units = [str(d.relative_to(ROOT) / "tests") for d in distributions()]
+    paths = integration if args.integration_only else [*units, *integration]
     cov = [f"--cov={d.relative_to(ROOT) / 'src'}" for d in distributions()]
     pytest = [
         sys.executable,
