@@ -137,12 +137,19 @@ class Application:
             new_events += aggregate.collect_events()
         self.events.put(new_events, **kwargs)
         if self.snapshotting_intervals:
-            self._take_automatic_snapshots(aggregates, new_events)
+            self.take_automatic_snapshots(aggregates, new_events)
         self.notify(new_events)
 
-    def _take_automatic_snapshots(
+    def take_automatic_snapshots(
         self, aggregates: Sequence[Any], new_events: Sequence[Any]
     ) -> None:
+        """Takes the snapshots that "snapshotting_intervals" asks for, after
+        ``new_events`` of ``aggregates`` were recorded.
+
+        :meth:`save` calls this; so does a process application when it records.
+
+        .. versionadded:: 9.1.0
+        """
         if self.snapshots is None:
             # Switched off by configuration ("IS_SNAPSHOTTING_ENABLED").
             return

@@ -173,7 +173,7 @@ class Follower(Application, Promptable):
         else:
             self.events.put(process_event.events, tracking=process_event.tracking)
         if self.snapshotting_intervals:
-            self._take_automatic_snapshots(
+            self.take_automatic_snapshots(
                 process_event.aggregates, process_event.events
             )
         self.notify(process_event.events)
