@@ -270,3 +270,63 @@ def test_connections_of_another_process_are_abandoned(
     assert after is not before
     assert list(datastore._connections.values()) == [after]
     before.close()
+
+
+def test_connections_opened_at_once_on_a_new_file_all_succeed(tmp_path: Path) -> None:
+    # Switching a new file to WAL takes a lock SQLite's busy handler does not
+    # wait for; without retrying, about one run in five failed here.
+    for run in range(20):
+        path = tmp_path / f"new{run}.db"
+        errors: list[Exception] = []
+
+        def connect(path: Path = path, errors: list[Exception] = errors) -> None:
+            try:
+                with SQLiteDatastore(str(path)).transaction(write=True) as conn:
+                    conn.execute("SELECT 1")
+            except Exception as e:  # collected for the assertion below
+                errors.append(e)
+
+        threads = [threading.Thread(target=connect) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+
+
+class _LockedThenFine:
+    """A connection whose journal-mode switch is locked ``times`` times."""
+
+    def __init__(self, times: int, error: str = "database is locked") -> None:
+        self.times = times
+        self.error = error
+        self.switched = False
+
+    def execute(self, sql: str) -> sqlite3.Cursor:
+        if sql == "PRAGMA journal_mode=WAL":
+            if self.times:
+                self.times -= 1
+                raise sqlite3.OperationalError(self.error)
+            self.switched = True
+        return sqlite3.connect(":memory:").execute("SELECT 'delete'")
+
+
+def test_switch_to_wal_is_retried_while_locked(tmp_path: Path) -> None:
+    datastore = SQLiteDatastore(str(tmp_path / "db"), lock_timeout=5)
+    connection = _LockedThenFine(times=3)
+    datastore._use_wal(connection)  # type: ignore[arg-type]
+    assert connection.switched
+
+
+def test_switch_to_wal_gives_up_after_the_lock_timeout(tmp_path: Path) -> None:
+    datastore = SQLiteDatastore(str(tmp_path / "db"), lock_timeout=0.05)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        datastore._use_wal(_LockedThenFine(times=10**6))  # type: ignore[arg-type]
+
+
+def test_switch_to_wal_does_not_retry_other_errors(tmp_path: Path) -> None:
+    datastore = SQLiteDatastore(str(tmp_path / "db"), lock_timeout=5)
+    connection = _LockedThenFine(times=1, error="disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        datastore._use_wal(connection)  # type: ignore[arg-type]
+    assert connection.times == 0

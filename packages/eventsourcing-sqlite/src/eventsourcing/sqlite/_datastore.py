@@ -6,6 +6,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
@@ -144,7 +145,7 @@ class SQLiteDatastore:
                 uri=self._uri,
             )
             if not self.is_memory:
-                connection.execute("PRAGMA journal_mode=WAL")
+                self._use_wal(connection)
                 # With WAL, NORMAL is durable across application crashes and
                 # avoids an fsync per commit.
                 connection.execute("PRAGMA synchronous=NORMAL")
@@ -152,6 +153,25 @@ class SQLiteDatastore:
             msg = f"Could not open SQLite database {self.db_name!r}: {e}"
             raise translate_error(e, msg) from e
         return connection
+
+    def _use_wal(self, connection: sqlite3.Connection) -> None:
+        """Switches a file database to WAL, which is then a property of the file.
+
+        SQLite does not call the busy handler while switching journal modes, so
+        connections opened at once on a new file can see "database is locked":
+        retry until the lock timeout runs out.
+        """
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            try:
+                if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    connection.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.005)
+            else:
+                return
 
     def _connection(self) -> sqlite3.Connection:
         if self._closed:
