@@ -274,8 +274,9 @@ def test_connections_of_another_process_are_abandoned(
 
 def test_connections_opened_at_once_on_a_new_file_all_succeed(tmp_path: Path) -> None:
     # Switching a new file to WAL takes a lock SQLite's busy handler does not
-    # wait for; without retrying, about one run in five failed here.
-    for run in range(20):
+    # wait for; without retrying, about one run in five failed here,
+    # so forty runs fail all but surely without it.
+    for run in range(40):
         path = tmp_path / f"new{run}.db"
         errors: list[Exception] = []
 
