@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 project = "eventsourcing"
 author = "the eventsourcing contributors"
-copyright = "the eventsourcing contributors"  # noqa: A001 (Sphinx's name)
+copyright = "the eventsourcing contributors"
 release = (ROOT / "VERSION").read_text().strip()
 version = release
 
