@@ -20,14 +20,17 @@ SMOKE = Path(__file__).resolve().parent / "smoke"
 sys.path.insert(0, str(ROOT / "scripts"))
 from build import build  # noqa: E402
 
-DISTRIBUTIONS = sorted(
-    p.name for p in (ROOT / "packages").iterdir() if (p / "src").is_dir()
-)
+# The packages, and the example third-party backend, which must install alone too.
+FOLDERS = {
+    p.parent.name: p.parent
+    for p in [*ROOT.glob("packages/*/src"), *ROOT.glob("examples/eventsourcing-*/src")]
+}
+DISTRIBUTIONS = sorted(FOLDERS)
 
 
 def sibling_closure(name: str) -> list[str]:
     """The distribution and every sibling it depends on, directly or not."""
-    project = tomllib.loads((ROOT / "packages" / name / "pyproject.toml").read_text())
+    project = tomllib.loads((FOLDERS[name] / "pyproject.toml").read_text())
     found = [name]
     for dep in project["project"].get("dependencies", []):
         sibling = dep.split("==")[0].strip()
@@ -40,7 +43,7 @@ def sibling_closure(name: str) -> list[str]:
 def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("wheels")
     for name in DISTRIBUTIONS:
-        build(ROOT / "packages" / name, out, targets=("wheel",))
+        build(FOLDERS[name], out, targets=("wheel",))
     return {
         name: next(out.glob(name.replace("-", "_") + "-*.whl"))
         for name in DISTRIBUTIONS
