@@ -268,4 +268,12 @@ def _decorate(
             " @event beneath @<name>.setter"
         )
         raise TypeError(msg)
+    if getattr(method, "__name__", None) == "__init__":
+        msg = (
+            "@event cannot decorate __init__: creating an aggregate already triggers"
+            " its created event. Name that event with the class argument"
+            ' created_event_name (class MyAggregate(Aggregate, created_event_name="'
+            f'{event_name or "Started"}")) instead.'
+        )
+        raise TypeError(msg)
     return CommandMethodDecorator(method, event_class, event_name)
