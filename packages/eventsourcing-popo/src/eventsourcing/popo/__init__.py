@@ -29,15 +29,20 @@ __all__ = [
 ]
 
 
+_new = object.__new__
+_NO_ID = object()  # matches no originator ID, not even None
+
+
 def _notification(notification_id: int, stored_event: StoredEvent) -> Notification:
-    notification: Notification = object.__new__(Notification)
-    notification.__dict__.update(
-        originator_id=stored_event.originator_id,
-        originator_version=stored_event.originator_version,
-        topic=stored_event.topic,
-        state=stored_event.state,
-        id=notification_id,
-    )
+    # Made without the frozen dataclass __init__ (which sets each field with
+    # object.__setattr__, three times slower) since the fields are known.
+    notification: Notification = _new(Notification)
+    fields = notification.__dict__
+    fields["originator_id"] = stored_event.originator_id
+    fields["originator_version"] = stored_event.originator_version
+    fields["topic"] = stored_event.topic
+    fields["state"] = stored_event.state
+    fields["id"] = notification_id
     return notification
 
 
@@ -61,24 +66,51 @@ class POPOAggregateRecorder(AggregateRecorder):
 
     def _assert_uniqueness(self, stored_events: list[StoredEvent], **_: Any) -> None:
         sequences = self._sequences
-        new_keys: set[tuple[UUID, int]] = set()
+        # The keys of the batch so far, to find a key repeated in the batch; not
+        # needed when the batch is one aggregate's events in ascending order
+        # (one ID object, as when an aggregate is saved), the usual case.
+        new_keys: set[tuple[UUID, int]] | None = None
+        if len(stored_events) > 1:
+            originator_id = stored_events[0].originator_id
+            version = stored_events[0].originator_version
+            for stored_event in stored_events[1:]:
+                if (
+                    stored_event.originator_id is not originator_id
+                    or stored_event.originator_version <= version
+                ):
+                    new_keys = set()
+                    break
+                version = stored_event.originator_version
+        # The sequence of the previous event's ID object (looking a UUID up in a
+        # dict costs a call of UUID.__hash__).
+        last_id: object = _NO_ID
+        sequence: tuple[list[int], list[StoredEvent]] | None = None
         for stored_event in stored_events:
-            key = (stored_event.originator_id, stored_event.originator_version)
-            if key in new_keys:
-                msg = (
-                    f"The batch records version {key[1]} of {key[0]} twice; "
-                    "nothing was recorded."
-                )
-                raise RecordConflictError(msg)
-            new_keys.add(key)
-            sequence = sequences.get(key[0])
+            originator_id = stored_event.originator_id
+            version = stored_event.originator_version
+            if new_keys is not None:
+                key = (originator_id, version)
+                if key in new_keys:
+                    msg = (
+                        f"The batch records version {version} of {originator_id} "
+                        "twice; nothing was recorded."
+                    )
+                    raise RecordConflictError(msg)
+                new_keys.add(key)
+            if originator_id is not last_id:
+                last_id = originator_id
+                sequence = sequences.get(originator_id)
             if sequence is not None:
                 versions = sequence[0]
-                index = bisect_left(versions, key[1])
-                if index < len(versions) and versions[index] == key[1]:
+                # Usually the next version: greater than all, so no search.
+                if version > versions[-1]:
+                    continue
+                index = bisect_left(versions, version)
+                if versions[index] == version:
                     msg = (
-                        f"Version {key[1]} of {key[0]} is already recorded; nothing "
-                        "was recorded. Get the aggregate again and retry the command."
+                        f"Version {version} of {originator_id} is already recorded; "
+                        "nothing was recorded. Get the aggregate again and retry "
+                        "the command."
                     )
                     raise RecordConflictError(msg)
 
@@ -132,16 +164,37 @@ class POPOApplicationRecorder(ApplicationRecorder, POPOAggregateRecorder):
         super().__init__()
         self._notifications: list[Notification] = []
 
-    def _update_table(self, stored_events: list[StoredEvent], **kwargs: Any) -> None:
-        super()._update_table(stored_events, **kwargs)
+    def _update_table(self, stored_events: list[StoredEvent], **_: Any) -> None:
         # Notifications are immutable, so each is made once, when it is recorded,
-        # and reading the log is a slice. They are made without the frozen
-        # dataclass __init__ (three times slower) since their fields are known.
-        first_id = len(self._notifications) + 1
-        self._notifications.extend(
-            _notification(notification_id, s)
-            for notification_id, s in enumerate(stored_events, first_id)
-        )
+        # and reading the log is a slice. The aggregate sequences are updated in
+        # the same loop (as in POPOAggregateRecorder._update_table), since this
+        # is the hot path of every write.
+        sequences = self._sequences
+        notifications = self._notifications
+        notification_id = len(notifications)
+        # The sequence of the previous event's ID object (see _assert_uniqueness).
+        last_id: object = _NO_ID
+        sequence: tuple[list[int], list[StoredEvent]] | None = None
+        for stored_event in stored_events:
+            notification_id += 1
+            notifications.append(_notification(notification_id, stored_event))
+            version = stored_event.originator_version
+            originator_id = stored_event.originator_id
+            if originator_id is not last_id:
+                last_id = originator_id
+                sequence = sequences.get(originator_id)
+            if sequence is None:
+                sequence = sequences[originator_id] = ([version], [stored_event])
+                continue
+            versions, events = sequence
+            if version > versions[-1]:
+                versions.append(version)
+                events.append(stored_event)
+            else:
+                # Out-of-order versions (say, a snapshot of an earlier version).
+                index = bisect_left(versions, version)
+                versions.insert(index, version)
+                events.insert(index, stored_event)
 
     def select_notifications(self, start: int, limit: int) -> list[Notification]:
         """Returns a list of event notifications from 'start', limited by 'limit'."""
