@@ -12,7 +12,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-REPO_LEVEL = ["conftest.py", "scripts", "benchmarks", "tests-integration/*.py"]
+REPO_LEVEL = [
+    "conftest.py",
+    "scripts",
+    "benchmarks",
+    "tests-integration/*.py",
+    "docs/*.py",
+]
 
 
 def run(cmd: list[str]) -> bool:

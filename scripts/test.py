@@ -47,9 +47,9 @@ def main(argv: list[str]) -> int:
     env = dict(os.environ)
     if args.backend:
         env["EVENTSOURCING_TEST_BACKENDS"] = ",".join(args.backend)
-    # The integration suite: contract and scenario tests on every backend, and
-    # the examples, which run on every backend too.
-    integration = ["tests-integration", "examples"]
+    # The integration suite: contract and scenario tests on every backend, the
+    # examples, which run on every backend too, and the docs' executed examples.
+    integration = ["tests-integration", "examples", "docs"]
     units = [
         str(d.relative_to(ROOT) / "tests")
         for d in distributions()
