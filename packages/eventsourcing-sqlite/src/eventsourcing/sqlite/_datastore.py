@@ -7,8 +7,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
 from eventsourcing.persistence import (
@@ -200,35 +199,14 @@ class SQLiteDatastore:
                 self._connections[me] = connection
         return connection
 
-    @contextmanager
-    def transaction(self, *, write: bool) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, write: bool) -> _Transaction:
         """Run the block in one transaction, mapping sqlite3 errors.
 
         A write transaction starts with ``BEGIN IMMEDIATE`` so that it holds the
         write lock from its first statement; it commits when the block ends and
         rolls back when it raises.
         """
-        if self._lock is not None:
-            self._lock.acquire()
-        try:
-            connection = self._connection()
-            try:
-                if write:
-                    connection.execute("BEGIN IMMEDIATE")
-                    try:
-                        yield connection
-                        connection.execute("COMMIT")
-                    except BaseException:
-                        if connection.in_transaction:
-                            connection.execute("ROLLBACK")
-                        raise
-                else:
-                    yield connection
-            except sqlite3.Error as e:
-                raise translate_error(e) from e
-        finally:
-            if self._lock is not None:
-                self._lock.release()
+        return _Transaction(self, write)
 
     def __del__(self) -> None:
         # Python 3.13 warns about connections left open; close ours with us.
@@ -247,3 +225,61 @@ class SQLiteDatastore:
                 other.close()
         self._single = None
         self._keeper = None
+
+
+class _Transaction:
+    """The context manager of :meth:`SQLiteDatastore.transaction`.
+
+    A class rather than a ``@contextmanager`` generator, which costs several
+    times more for each of the many small transactions of reads and writes.
+    """
+
+    __slots__ = ("_connection", "_datastore", "_write")
+
+    def __init__(self, datastore: SQLiteDatastore, write: bool) -> None:
+        self._datastore = datastore
+        self._write = write
+
+    def __enter__(self) -> sqlite3.Connection:
+        lock = self._datastore._lock
+        if lock is not None:
+            lock.acquire()
+        try:
+            connection = self._datastore._connection()
+            if self._write:
+                connection.execute("BEGIN IMMEDIATE")
+        except BaseException as e:
+            self._release()
+            if isinstance(e, sqlite3.Error):
+                raise translate_error(e) from e
+            raise
+        self._connection = connection
+        return connection
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection = self._connection
+        try:
+            try:
+                if self._write and exc is None:
+                    connection.execute("COMMIT")
+            finally:
+                # After an error in the block, or in COMMIT, roll back what is
+                # left (a successful COMMIT leaves no transaction).
+                if self._write and connection.in_transaction:
+                    connection.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise translate_error(exc) from exc
+        except sqlite3.Error as e:
+            raise translate_error(e) from e
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        lock = self._datastore._lock
+        if lock is not None:
+            lock.release()

@@ -122,6 +122,8 @@ class SQLiteAggregateRecorder(AggregateRecorder):
     def _insert(
         self, connection: Any, stored_events: list[StoredEvent], **kwargs: Any
     ) -> None:
+        if not stored_events:
+            return  # as when a follower records only its position
         connection.executemany(
             self._insert_sql,
             [
