@@ -78,17 +78,6 @@ nitpick_ignore = [
     ("py:class", "UUID"),
     ("py:class", "EventStore"),
     ("py:class", "ApplicationRecorder"),
-    # Docstrings of the library refer to names that are not documented objects
-    # of their own class (inherited or instance attributes, private methods, test
-    # methods, or names in another module written unqualified). They read well as
-    # text; fixing them belongs in the packages' docstrings (reported to the lead).
-    ("py:meth", "_create"),
-    ("py:attr", "repository"),
-    ("py:meth", "save"),
-    ("py:meth", "notify"),
-    ("py:meth", "Application.notify"),
-    ("py:meth", "InfrastructureFactory.construct"),
-    ("py:meth", "test_concurrent_writers_lose_nothing"),
 ]
 nitpick_ignore_regex = [
     # Type variables and private helper types of generic signatures are not

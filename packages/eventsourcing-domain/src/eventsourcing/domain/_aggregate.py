@@ -203,7 +203,7 @@ class MetaAggregate(ABCMeta):
 class Aggregate(metaclass=MetaAggregate):
     """Base class for aggregate roots.
 
-    Subclasses create aggregates with :meth:`_create` (or by calling the class),
+    Subclasses create aggregates with ``_create()`` (or by calling the class),
     record decisions with :meth:`trigger_event` (or ``@event`` methods) and hand
     the new events to the application with :meth:`collect_events`.
     """

@@ -69,7 +69,7 @@ class Leader(Application):
         self.followers.append(follower)
 
     def notify(self, new_events: list[Any]) -> None:
-        """Extends :meth:`Application.notify` by prompting followers whenever new
+        """Extends :meth:`eventsourcing.application.Application.notify` by prompting followers whenever new
         events have just been saved."""
         super().notify(new_events)
         if new_events:
@@ -160,14 +160,15 @@ class Follower(Application, Promptable):
         """Processes a domain event of a followed application.
 
         Implementations must save changed aggregates with ``process_event.save()``
-        (not the application's :meth:`save`) so that the new events are recorded
+        (not the application's :meth:`~eventsourcing.application.Application.save`) so that the new events are recorded
         atomically with the position of the domain event's notification.
         """
 
     def record(self, process_event: ProcessEvent) -> None:
         """Records the process event's new events and its tracking record in one
         atomic write, takes any automatic snapshots ("snapshotting_intervals"), then
-        calls :meth:`notify` with the new events."""
+        calls :meth:`~eventsourcing.application.Application.notify` with the new
+        events."""
         if process_event.tracking is None:
             self.events.put(process_event.events)
         else:

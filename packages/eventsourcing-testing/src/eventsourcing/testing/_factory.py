@@ -90,7 +90,8 @@ class EventStoreTestCase(ContractTestCase):
 
 class InfrastructureFactoryTestCase(ContractTestCase):
     """Contract of a backend's :class:`~eventsourcing.persistence.InfrastructureFactory`
-    subclass, constructed by :meth:`InfrastructureFactory.construct` from :meth:`env`.
+    subclass, constructed by
+    :meth:`~eventsourcing.persistence.InfrastructureFactory.construct` from :meth:`env`.
 
     Subclasses implement :meth:`env` and set the ``expected_*`` class attributes.
     """

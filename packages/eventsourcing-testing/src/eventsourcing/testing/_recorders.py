@@ -170,7 +170,7 @@ class ApplicationRecorderTestCase(AggregateRecorderTestCase):
     __test__ = False
 
     concurrent_writers: ClassVar[int] = 4
-    """Number of writer threads in :meth:`test_concurrent_writers_lose_nothing`."""
+    """Number of writer threads in ``test_concurrent_writers_lose_nothing``."""
     batches_per_writer: ClassVar[int] = 25
     """Number of batches (of three events) each writer thread inserts."""
 
