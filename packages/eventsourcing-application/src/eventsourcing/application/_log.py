@@ -9,6 +9,8 @@ from eventsourcing.persistence import ApplicationRecorder, Notification
 
 DEFAULT_SECTION_SIZE = 10
 
+_new = object.__new__
+
 
 @dataclass(frozen=True)
 class Section:
@@ -50,7 +52,8 @@ def parse_section_id(section_id: str) -> tuple[int, int]:
     """Returns the first and last notification IDs named by a section ID."""
     parts = section_id.split(",") if isinstance(section_id, str) else []
     try:
-        first, last = (int(part) for part in parts)
+        first_part, last_part = parts
+        first, last = int(first_part), int(last_part)
     except ValueError:
         msg = (
             f"Invalid section ID {section_id!r}: expected two integers separated "
@@ -101,11 +104,17 @@ class LocalNotificationLog(NotificationLog):
         if not notifications:
             return Section(id=None, items=[], next_id=None)
         last_id = notifications[-1].id
-        section_id = format_section_id(notifications[0].id, last_id)
         next_id = None
         if len(notifications) == limit:
-            next_id = format_section_id(last_id + 1, last_id + limit)
-        return Section(id=section_id, items=notifications, next_id=next_id)
+            next_id = f"{last_id + 1},{last_id + limit}"
+        # Made without the frozen dataclass __init__ (which sets each field with
+        # object.__setattr__), as reading a log is a hot path of every follower.
+        section: Section = _new(Section)
+        fields = section.__dict__
+        fields["id"] = f"{notifications[0].id},{last_id}"
+        fields["items"] = notifications
+        fields["next_id"] = next_id
+        return section
 
     def select(self, start: int, limit: int) -> list[Notification]:
         """Returns up to ``limit`` notifications with IDs from ``start``, ascending."""
