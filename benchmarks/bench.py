@@ -1,288 +1,207 @@
-"""Print throughput figures for each installed backend, and raw-driver floors.
+"""Print throughput figures for each backend, with raw-driver floors and targets.
 
-Usage: ``hatch run bench [--quick] [--backend NAME ...]``. PostgreSQL is measured
-when ``POSTGRES_HOST`` (and friends) point at a server, or when the test
-harness can start a throwaway one (``tests-integration/pgserver.py``).
+Usage: ``hatch run bench [--quick] [--backend NAME ...] [--section NAME ...]``
+(or ``python benchmarks/bench.py``). Backends: ``popo``, ``sqlite`` (both
+``sqlite:memory``, a plain ":memory:" database, and ``sqlite:file``) and
+``postgres`` (the server named by ``POSTGRES_HOST``, ``POSTGRES_DBNAME`` and
+friends, else a throwaway one started by ``tests-integration/pgserver.py``).
+Sections: ``persistence``, ``application``, ``system``. Every figure is the best
+of 3 runs, since a busy machine only ever makes a run slower.
 
-Figures, per backend: events written per second through ``EventStore.put()``
-in batches of 1 and of 10 (and through the recorder alone), events read per
-second by ``EventStore.get()`` of a 1000-event sequence, notifications read per
-second through ``select_notifications()``; then the same rows written and read
-with the raw driver in the same transaction sizes, as the floor; then
-application-level figures.
+persistence: events written per second through ``EventStore.put()`` and
+``recorder.insert_events()`` in batches of 1 and 10, events read per second by
+``EventStore.get()`` and ``recorder.select_events()`` of a 1000-event sequence,
+and notifications read per second by ``select_notifications()`` in pages of 100;
+the same rows written and read with sqlite3 and psycopg2 as floors.
+application: aggregates (of 10 events, saved after each) saved per second by
+``app.save()`` and by ``app.events.put()``; aggregates of 1000 events got per
+second by ``app.repository.get()``, with and without a snapshot, and by the
+event store directly; notifications read per second through ``app.log``
+sections and through the recorder.
+system: events per second from leader save to follower tracking, with each
+runner and over HTTP, against the leader application saving alone.
 """
 
 from __future__ import annotations
 
 import argparse
-import atexit
-import os
-import sqlite3
 import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from functools import partial
-from pathlib import Path
-from typing import Any
-from uuid import UUID, uuid4
+from collections.abc import Callable
 
-from eventsourcing.domain import Aggregate, AggregateCreated, AggregateEvent
-from eventsourcing.persistence import (
-    DatetimeAsISO,
-    EventStore,
-    InfrastructureFactory,
-    JSONTranscoder,
-    Mapper,
-    UUIDAsHex,
-)
+import bench_application
+import bench_persistence
+import bench_system
+from bench_common import ALIASES, BACKENDS, Config, backend_env, print_table
 
-ROOT = Path(__file__).resolve().parent.parent
+SECTIONS = ("persistence", "application", "system")
+FLOORS = {
+    "sqlite:memory": "raw:memory",
+    "sqlite:file": "raw:file",
+    "postgres": "raw:psycopg2",
+}
 
 
-class Account(Aggregate):
-    def __init__(self) -> None:
-        self.balance = 0
-
-    @classmethod
-    def create(cls) -> Account:
-        return cls._create(cls.Created, id=uuid4())
-
-    class Created(AggregateCreated["Account"]):
-        pass
-
-    def credit(self, amount: int) -> None:
-        self.trigger_event(self.Credited, amount=amount)
-
-    class Credited(AggregateEvent["Account"]):
-        amount: int
-
-        def apply(self, aggregate: Account) -> None:
-            aggregate.balance += self.amount
+def run_backends(
+    backends: list[str],
+    fn: Callable[[dict[str, str], Config], dict[str, float]],
+    cfg: Config,
+) -> dict[str, dict[str, float]]:
+    """``{figure: {backend: rate}}`` for every backend that could be measured."""
+    rows: dict[str, dict[str, float]] = {}
+    for name in backends:
+        try:
+            with backend_env(name) as env:
+                results = fn(env, cfg)
+        except Exception as e:  # report what could not be measured, and go on
+            print(f"\n{name}: not measured ({e.__class__.__name__}: {e})")
+            continue
+        for figure, value in results.items():
+            rows.setdefault(figure, {})[name] = value
+    return rows
 
 
-def rate(count: int, seconds: float) -> str:
-    return f"{count / seconds:>12,.0f}/s"
+def ratio_line(label: str, value: float, target: str, ok: bool) -> None:
+    print(f"  {label:<44}{value:>8.2f}   target {target:<8} {'ok' if ok else 'MISSED'}")
 
 
-def timed(fn: Callable[[], object]) -> float:
-    """Seconds taken by one call of ``fn``."""
-    started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started
+def persistence(backends: list[str], cfg: Config) -> None:
+    rows = run_backends(backends, bench_persistence.library, cfg)
+    floors: dict[str, dict[str, float]] = {}
+    for name in backends:
+        if name not in FLOORS:
+            continue
+        try:
+            if name == "postgres":
+                floors[FLOORS[name]] = bench_persistence.raw_postgres(cfg)
+            else:
+                memory = name == "sqlite:memory"
+                floors[FLOORS[name]] = bench_persistence.raw_sqlite(cfg, memory=memory)
+        except Exception as e:  # report what could not be measured, and go on
+            print(f"\n{FLOORS[name]}: not measured ({e.__class__.__name__}: {e})")
+    for floor, results in floors.items():
+        for figure, value in results.items():
+            rows.setdefault(figure, {})[floor] = value
+    columns = [b for b in backends if any(b in r for r in rows.values())]
+    columns += list(floors)
+    print_table(
+        f"Persistence ({cfg.events} events per write figure, best of {cfg.repeats})",
+        rows,
+        columns,
+        "events/s",
+    )
+    print("\nLibrary cost / raw floor cost (lower is better)")
+    print("  recorder figures: the same rows, transactions and pragmas as the floor")
+    for name, floor in FLOORS.items():
+        if floor not in floors or name not in columns:
+            continue
+        for figure in ("insert x1", "insert x10", "select 1000", "notifications"):
+            value = floors[floor][figure] / rows[figure][name]
+            ratio_line(f"{name} {figure}", value, "<= 1.5", value <= 1.5)
+    print("  event store figures: also map (JSON, topics), which the floor skips")
+    for name, floor in FLOORS.items():
+        if floor not in floors or name not in columns:
+            continue
+        for figure in ("put x1", "put x10", "get 1000"):
+            same = bench_persistence.FLOOR_OF[figure]
+            value = floors[floor][same] / rows[figure][name]
+            ratio_line(f"{name} {figure} vs raw {same}", value, "<= 1.5", value <= 1.5)
+    if "postgres" in columns and FLOORS["postgres"] in floors:
+        locked = floors[FLOORS["postgres"]]
+        for figure in ("insert x1", "insert x10"):
+            value = locked[f"{figure} +lock"] / rows[figure]["postgres"]
+            ratio_line(f"postgres {figure} vs raw +lock", value, "<= 1.5", value <= 1.5)
+    if "popo" in columns and "sqlite:memory" in columns:
+        print("\nPOPO speed-up over in-memory SQLite (higher is better)")
+        for figure in rows:
+            if "popo" in rows[figure] and "sqlite:memory" in rows[figure]:
+                value = rows[figure]["popo"] / rows[figure]["sqlite:memory"]
+                ratio_line(f"popo {figure}", value, ">= 4", value >= 4)
 
 
-def each(fn: Callable[[Any], object], chunks: list[Any]) -> None:
-    for chunk in chunks:
-        fn(chunk)
+def application(backends: list[str], cfg: Config) -> None:
+    rows = run_backends(backends, bench_application.library, cfg)
+    columns = [b for b in backends if any(b in r for r in rows.values())]
+    print_table(
+        f"Application ({cfg.aggregates} aggregates of 10 events saved after each "
+        f"event; {cfg.reads // 1000} gets of 1000 events; best of {cfg.repeats})",
+        rows,
+        columns,
+        "per second",
+    )
+    print("\nApplication overhead over the event store (lower is better)")
+    for app_figure, direct in bench_application.OVERHEADS:
+        for name in columns:
+            if name in rows.get(app_figure, {}) and name in rows.get(direct, {}):
+                value = rows[direct][name] / rows[app_figure][name] - 1
+                label = f"{name} {app_figure.replace(' (app)', '')}"
+                print(
+                    f"  {label:<44}{value * 100:>7.1f}%   target <= 30%    "
+                    f"{'ok' if value <= 0.3 else 'MISSED'}"
+                )
 
 
-def make_events(n: int) -> list[AggregateEvent[Account]]:
-    account = Account.create()
-    for i in range(n - 1):
-        account.credit(i)
-    return list(account.collect_events())
-
-
-@contextmanager
-def backend_env(name: str) -> Iterator[dict[str, str]]:
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {"INFRASTRUCTURE_FACTORY": name.split(":")[0]}
-        if name == "sqlite":
-            env["SQLITE_DBNAME"] = os.path.join(tmp, "bench.db")
-        elif name == "sqlite:memory":
-            env["SQLITE_DBNAME"] = "file:bench?mode=memory&cache=shared"
-        elif name == "postgres":
-            env.update(postgres_settings())
-        yield env
-
-
-_pg: dict[str, str] | None = None
-
-
-def postgres_settings() -> dict[str, str]:
-    global _pg
-    if _pg is None:
-        if os.environ.get("POSTGRES_HOST"):
-            _pg = {k: v for k, v in os.environ.items() if k.startswith("POSTGRES_")}
-        else:
-            sys.path.insert(0, str(ROOT / "tests-integration"))
-            import pgserver
-
-            server = pgserver.acquire()
-            dbname = f"bench_{os.getpid()}"
-            server.create_database(dbname)
-
-            def cleanup() -> None:
-                server.drop_database(dbname)
-                server.release()
-
-            atexit.register(cleanup)
-            _pg = server.settings.env(dbname)
-    return _pg
-
-
-def bench_backend(name: str, n: int) -> dict[str, float]:
-    results: dict[str, float] = {}
-    with backend_env(name) as env:
-        factory = InfrastructureFactory.construct(f"bench{uuid4().hex[:8]}", env)
-        recorder = factory.application_recorder()
-        transcoder = JSONTranscoder()
-        transcoder.register(UUIDAsHex())
-        transcoder.register(DatetimeAsISO())
-        mapper = Mapper(transcoder=transcoder)
-        store = EventStore(mapper=mapper, recorder=recorder)
-
-        for batch in (1, 10):
-            events = make_events(n)
-            chunks = [events[i : i + batch] for i in range(0, n, batch)]
-            seconds = timed(partial(each, store.put, chunks))
-            results[f"put x{batch}"] = n / seconds
-            stored = [mapper.from_domain_event(e) for e in make_events(n)]
-            schunks = [stored[i : i + batch] for i in range(0, n, batch)]
-            seconds = timed(partial(each, recorder.insert_events, schunks))
-            results[f"insert x{batch}"] = n / seconds
-
-        events = make_events(1000)
-        store.put(events)
-        originator_id = events[0].originator_id
-        reps = max(1, n // 1000)
-        seconds = timed(lambda: [list(store.get(originator_id)) for _ in range(reps)])
-        results["get 1000"] = 1000 * reps / seconds
-        seconds = timed(
-            lambda: [recorder.select_events(originator_id) for _ in range(reps)]
-        )
-        results["select 1000"] = 1000 * reps / seconds
-        top = recorder.max_notification_id()
-
-        def read_all() -> int:
-            count, start = 0, 1
-            while start <= top:
-                got = recorder.select_notifications(start, 100)
-                count += len(got)
-                start = got[-1].id + 1
-            return count
-
-        seconds = timed(read_all)
-        results["notifications"] = top / seconds
-    return results
-
-
-def raw_sqlite(n: int, memory: bool) -> dict[str, float]:
-    """The floor: the same rows and transaction sizes with the sqlite3 module."""
-    results: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        path = ":memory:" if memory else os.path.join(tmp, "raw.db")
-        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        if not memory:
-            # The same durability settings as the library's file databases.
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-        db.execute(
-            "CREATE TABLE events (originator_id TEXT, originator_version INTEGER,"
-            " topic TEXT, state BLOB, notification_id INTEGER PRIMARY KEY,"
-            " UNIQUE (originator_id, originator_version))"
-        )
-        for batch in (1, 10):
-            rows = [
-                (uuid4().hex, 1, "t", b'{"amount":1,"timestamp":"x"}') for _ in range(n)
-            ]
-            chunks = [rows[i : i + batch] for i in range(0, n, batch)]
-
-            def write(chunks: list[list[tuple[str, int, str, bytes]]] = chunks) -> None:
-                for chunk in chunks:
-                    db.execute("BEGIN IMMEDIATE")
-                    db.executemany(
-                        "INSERT INTO events (originator_id, originator_version, topic,"
-                        " state) VALUES (?, ?, ?, ?)",
-                        chunk,
-                    )
-                    db.execute("COMMIT")
-
-            results[f"insert x{batch}"] = n / timed(write)
-        oid = uuid4().hex
-        db.execute("BEGIN")
-        db.executemany(
-            "INSERT INTO events (originator_id, originator_version, topic, state)"
-            " VALUES (?, ?, ?, ?)",
-            [(oid, v, "t", b"{}") for v in range(1, 1001)],
-        )
-        db.execute("COMMIT")
-        reps = max(1, n // 1000)
-
-        def read() -> None:
-            for _ in range(reps):
-                [
-                    (UUID(r[0]), r[1], r[2], r[3])
-                    for r in db.execute(
-                        "SELECT originator_id, originator_version, topic, state FROM"
-                        " events WHERE originator_id = ? ORDER BY originator_version",
-                        (oid,),
-                    )
-                ]
-
-        results["select 1000"] = 1000 * reps / timed(read)
-        top = db.execute("SELECT MAX(notification_id) FROM events").fetchone()[0]
-
-        def notes() -> None:
-            start = 1
-            while start <= top:
-                got = [
-                    (r[0], UUID(r[1]), r[2], r[3], r[4])
-                    for r in db.execute(
-                        "SELECT notification_id, originator_id, originator_version,"
-                        " topic, state FROM events WHERE notification_id >= ?"
-                        " ORDER BY notification_id LIMIT 100",
-                        (start,),
-                    )
-                ]
-                start = got[-1][0] + 1
-
-        results["notifications"] = top / timed(notes)
-    return results
-
-
-def print_table(title: str, results: dict[str, float]) -> None:
-    print(f"\n{title}")
-    for key, value in results.items():
-        print(f"  {key:<16}{value:>14,.0f} /s")
+def system(backends: list[str], cfg: Config) -> None:
+    rows = run_backends(backends, bench_system.library, cfg)
+    columns = [b for b in backends if any(b in r for r in rows.values())]
+    for name in ("sqlite:memory", "sqlite:file"):
+        if name in columns:
+            floor = bench_system.raw_sqlite(cfg, memory=name == "sqlite:memory")
+            for figure, value in floor.items():
+                rows[figure][FLOORS[name]] = value
+            columns.append(FLOORS[name])
+    print_table(
+        f"System ({cfg.system_aggregates * 10} events, saved one by one; the "
+        f"follower records its position; best of {cfg.repeats})",
+        rows,
+        columns,
+        "events/s",
+    )
+    print("\nSystem throughput / leader saving alone (higher is better)")
+    for figure in ("single-threaded", "multi-threaded", "http prompted"):
+        for name in columns:
+            if name.startswith("raw"):
+                continue
+            if name in rows.get(figure, {}) and name in rows.get("leader alone", {}):
+                value = rows[figure][name] / rows["leader alone"][name]
+                if figure == "single-threaded" and name.startswith("sqlite"):
+                    ratio_line(f"{name} {figure}", value, ">= 0.5", value >= 0.5)
+                else:
+                    print(f"  {name + ' ' + figure:<44}{value:>8.2f}")
+    for name in ("sqlite:memory", "sqlite:file"):
+        raw = FLOORS[name]
+        if raw in rows.get("leader alone", {}) and name in rows["leader alone"]:
+            # Seconds per event of the follower's statements alone (sqlite3), and
+            # of the library's leader saving alone.
+            follower = 1 / rows["single-threaded"][raw] - 1 / rows["leader alone"][raw]
+            leader = 1 / rows["leader alone"][name]
+            value = leader / (leader + follower)
+            print(
+                f"  {name + ' ceiling':<44}{value:>8.2f}   (library leader + "
+                f"raw follower statements: {follower * 1e6:.1f} us/event)"
+            )
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small numbers, fast")
-    parser.add_argument("--backend", action="append")
+    parser.add_argument(
+        "--backend", action="append", choices=sorted(ALIASES), help="repeatable"
+    )
+    parser.add_argument(
+        "--section", action="append", choices=SECTIONS, help="repeatable"
+    )
     args = parser.parse_args(argv)
-    n = 500 if args.quick else 5000
-    backends = args.backend or ["popo", "sqlite:memory", "sqlite", "postgres"]
-    all_results: dict[str, dict[str, float]] = {}
-    for name in backends:
-        try:
-            all_results[name] = bench_backend(name, n)
-        except Exception as e:  # the bench reports what it could not measure
-            print(f"\n{name}: not measured ({e.__class__.__name__}: {e})")
-            continue
-        print_table(f"{name} ({n} events)", all_results[name])
-    for memory in (True, False):
-        label = "raw sqlite3 :memory:" if memory else "raw sqlite3 file"
-        all_results[label] = raw_sqlite(n, memory)
-        print_table(f"{label} (floor)", all_results[label])
-
-    print("\nRatios (library cost / raw floor cost; lower is better, target <= 1.5)")
-    for lib, raw in (
-        ("sqlite:memory", "raw sqlite3 :memory:"),
-        ("sqlite", "raw sqlite3 file"),
-    ):
-        if lib in all_results:
-            for key in ("insert x1", "insert x10", "select 1000", "notifications"):
-                ratio = all_results[raw][key] / all_results[lib][key]
-                print(f"  {lib:<14} {key:<14} {ratio:5.2f}x")
-    if "popo" in all_results and "sqlite:memory" in all_results:
-        print("\nPOPO speed-up over in-memory SQLite (target >= 4x)")
-        for key in ("insert x1", "insert x10", "select 1000", "notifications"):
-            ratio = all_results["popo"][key] / all_results["sqlite:memory"][key]
-            print(f"  {key:<14} {ratio:5.2f}x")
+    cfg = Config.make(quick=args.quick)
+    names = args.backend or ["popo", "sqlite", "postgres"]
+    chosen = {backend for name in names for backend in ALIASES[name]}
+    backends = [b for b in BACKENDS if b in chosen]
+    sections = {
+        "persistence": persistence,
+        "application": application,
+        "system": system,
+    }
+    for section in args.section or SECTIONS:
+        sections[section](backends, cfg)
     return 0
 
 

@@ -1,0 +1,60 @@
+"""The benchmark script still runs: a quick pass over POPO and SQLite prints every
+figure (no timing is asserted; the numbers are for people to read)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIGURES = [
+    "put x1",
+    "put x10",
+    "insert x1",
+    "insert x10",
+    "get 1000",
+    "select 1000",
+    "notifications",
+    "save agg (app)",
+    "save agg (store)",
+    "get 1000 (app)",
+    "get snapshot (app)",
+    "log sections (app)",
+    "log sections (rec)",
+    "leader alone",
+    "single-threaded",
+    "multi-threaded",
+    "http prompted",
+    "http catch-up",
+]
+
+
+def test_quick_bench_prints_every_figure_for_popo_and_sqlite() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bench.py"),
+            "--quick",
+            "--backend",
+            "popo",
+            "--backend",
+            "sqlite",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "not measured" not in result.stdout, result.stdout
+    lines = result.stdout.splitlines()
+    header = next(line for line in lines if line.strip().startswith("events/s"))
+    assert header.split()[1:5] == ["popo", "sqlite:memory", "sqlite:file", "raw:memory"]
+    for figure in FIGURES:
+        line = next((x for x in lines if x.strip().startswith(figure + " ")), None)
+        assert line is not None, f"no {figure!r} line in:\n{result.stdout}"
+        assert any(c.isdigit() for c in line[len(figure) + 2 :]), line
+    for ratio in ("POPO speed-up", "Library cost / raw floor", "overhead", "ceiling"):
+        assert ratio in result.stdout
