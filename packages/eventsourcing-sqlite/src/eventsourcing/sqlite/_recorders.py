@@ -18,22 +18,6 @@ from eventsourcing.sqlite._datastore import SQLiteDatastore, quote_identifier
 _new = object.__new__
 
 
-def _stored_event(
-    originator_id: UUID, originator_version: int, topic: str, state: bytes
-) -> StoredEvent:
-    # The frozen dataclass __init__ sets each field with object.__setattr__(),
-    # which makes reading rows twice as slow; the fields are known, so they are
-    # put in the instance __dict__ directly (the result is equal and identical
-    # in every way to one made by StoredEvent(...)).
-    stored_event: StoredEvent = _new(StoredEvent)
-    fields = stored_event.__dict__
-    fields["originator_id"] = originator_id
-    fields["originator_version"] = originator_version
-    fields["topic"] = topic
-    fields["state"] = state
-    return stored_event
-
-
 def _notification(
     notification_id: int,
     originator_id: UUID,
@@ -41,7 +25,10 @@ def _notification(
     topic: str,
     state: bytes,
 ) -> Notification:
-    # Made like _stored_event(), for the same reason.
+    # The frozen dataclass __init__ sets each field with object.__setattr__(),
+    # which makes reading rows twice as slow; the fields are known, so they are
+    # put in the instance __dict__ directly (the result is equal and identical
+    # in every way to one made by Notification(...)).
     notification: Notification = _new(Notification)
     fields = notification.__dict__
     fields["originator_id"] = originator_id
@@ -151,10 +138,19 @@ class SQLiteAggregateRecorder(AggregateRecorder):
         sql = self._select_sql[gt is not None, lte is not None, desc, limit is not None]
         with self.datastore.transaction(write=False) as connection:
             rows = connection.execute(sql, params).fetchall()
-        return [
-            _stored_event(originator_id, version, topic, state)
-            for version, topic, state in rows
-        ]
+        # Built like _notification() builds notifications, and inline, since a
+        # call per row is a good part of the cost of reading a long sequence.
+        stored_events: list[StoredEvent] = []
+        append = stored_events.append
+        for version, topic, state in rows:
+            stored_event = _new(StoredEvent)
+            fields = stored_event.__dict__
+            fields["originator_id"] = originator_id
+            fields["originator_version"] = version
+            fields["topic"] = topic
+            fields["state"] = state
+            append(stored_event)
+        return stored_events
 
 
 class SQLiteApplicationRecorder(SQLiteAggregateRecorder, ApplicationRecorder):
