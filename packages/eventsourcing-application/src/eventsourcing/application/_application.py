@@ -30,8 +30,8 @@ class Application:
     """Base class for event-sourced applications.
 
     Subclasses define command and query methods that use ``repository`` to get
-    aggregates and :meth:`~Application.save` to record their new events. Persistence is chosen
-    by environment variables: the ``env`` argument overrides ``os.environ``, which
+    aggregates and :meth:`~Application.save` to record their new events.
+    Persistence is chosen by environment variables: the ``env`` argument overrides ``os.environ``, which
     overrides the class attributes ``env`` and ``is_snapshotting_enabled``.
     """
 
@@ -146,7 +146,8 @@ class Application:
         """Takes the snapshots that "snapshotting_intervals" asks for, after
         ``new_events`` of ``aggregates`` were recorded.
 
-        :meth:`~Application.save` calls this; so does a process application when it records.
+        :meth:`~Application.save` calls this; so does a process application when
+        it records.
 
         .. versionadded:: 9.1.0
         """

@@ -69,8 +69,8 @@ class Leader(Application):
         self.followers.append(follower)
 
     def notify(self, new_events: list[Any]) -> None:
-        """Extends :meth:`eventsourcing.application.Application.notify` by prompting followers whenever new
-        events have just been saved."""
+        """Extends :meth:`eventsourcing.application.Application.notify` by
+        prompting followers whenever new events have just been saved."""
         super().notify(new_events)
         if new_events:
             self.prompt_followers()
@@ -160,8 +160,9 @@ class Follower(Application, Promptable):
         """Processes a domain event of a followed application.
 
         Implementations must save changed aggregates with ``process_event.save()``
-        (not the application's :meth:`~eventsourcing.application.Application.save`) so that the new events are recorded
-        atomically with the position of the domain event's notification.
+        (not the application's :meth:`~eventsourcing.application.Application.save`)
+        so that the new events are recorded atomically with the position of the
+        domain event's notification.
         """
 
     def record(self, process_event: ProcessEvent) -> None:
