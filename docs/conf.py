@@ -56,6 +56,7 @@ _EXTERNAL_CLASSES = [
     "collections.abc.Iterator",
     "collections.abc.Mapping",
     "collections.abc.Sequence",
+    "contextlib.AbstractContextManager",
     "functools.singledispatchmethod",
     "threading.Event",
     "threading.Thread",

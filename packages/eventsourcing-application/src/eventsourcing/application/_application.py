@@ -31,8 +31,9 @@ class Application:
 
     Subclasses define command and query methods that use ``repository`` to get
     aggregates and :meth:`~Application.save` to record their new events.
-    Persistence is chosen by environment variables: the ``env`` argument overrides ``os.environ``, which
-    overrides the class attributes ``env`` and ``is_snapshotting_enabled``.
+    Persistence is chosen by environment variables: the ``env`` argument
+    overrides ``os.environ``, which overrides the class attributes ``env`` and
+    ``is_snapshotting_enabled``.
     """
 
     name: ClassVar[str] = "Application"

@@ -7,6 +7,7 @@ import re
 import sqlite3
 import threading
 import time
+from contextlib import AbstractContextManager
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
@@ -199,7 +200,7 @@ class SQLiteDatastore:
                 self._connections[me] = connection
         return connection
 
-    def transaction(self, *, write: bool) -> _Transaction:
+    def transaction(self, *, write: bool) -> AbstractContextManager[sqlite3.Connection]:
         """Run the block in one transaction, mapping sqlite3 errors.
 
         A write transaction starts with ``BEGIN IMMEDIATE`` so that it holds the
