@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import socketserver
 import threading
 import time
 import urllib.request
@@ -347,3 +348,69 @@ def test_server_logs_requests_at_debug_level(
             time.sleep(0.001)
 
     assert status == 200
+
+
+class _ThreadRecordingService(NotificationLogJSONService[Application]):
+    """Records the thread that serves each request."""
+
+    def __init__(self, app: Application) -> None:
+        super().__init__(app)
+        self.threads: set[int] = set()
+
+    def get_notifications(self, start: int, limit: int) -> str:
+        self.threads.add(threading.get_ident())
+        return super().get_notifications(start, limit)
+
+
+def test_server_serves_requests_from_a_fixed_pool_of_threads(notes: Notes) -> None:
+    service = _ThreadRecordingService(notes)
+    server = make_notification_log_server(service, pool_size=2)
+    assert server.pool_size == 2
+
+    def fetch(url: str) -> None:
+        for _ in range(5):
+            status, items = get(f"{url}/notifications?start=1&limit=3", token=None)
+            assert (status, len(items)) == (200, 3)
+
+    with serving(server) as url:
+        clients = [threading.Thread(target=fetch, args=(url,)) for _ in range(4)]
+        for client in clients:
+            client.start()
+        for client in clients:
+            client.join(10)
+    # 20 requests, 4 at a time, served by the same 2 threads (and so their
+    # database connections), which stop when the server is closed.
+    assert 1 <= len(service.threads) <= 2
+    alive = {t.ident for t in threading.enumerate()}
+    assert not service.threads & alive
+
+
+def test_server_pool_size_must_be_positive(notes: Notes) -> None:
+    with pytest.raises(ValueError, match="Invalid pool size 0: it must be at least 1"):
+        make_notification_log_server(NotificationLogJSONService(notes), pool_size=0)
+
+
+def test_server_reports_errors_of_handlers_and_closes_their_connections() -> None:
+    from eventsourcing.interface import ThreadingWSGIServer
+
+    errors: list[Any] = []
+    handled = threading.Event()
+
+    class Failing(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            raise RuntimeError("handler failed")
+
+    class Server(ThreadingWSGIServer):
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            errors.append(client_address)
+            handled.set()
+
+    server = Server(("127.0.0.1", 0), Failing)
+    with (
+        serving(server),
+        socket.create_connection(("127.0.0.1", server.server_port)) as client,
+    ):
+        assert handled.wait(5)
+        client.settimeout(5)
+        assert client.recv(1) == b""  # the server closed the connection
+    assert len(errors) == 1

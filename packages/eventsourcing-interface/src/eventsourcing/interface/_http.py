@@ -10,11 +10,12 @@ import re
 import socketserver
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 from ._json import NotificationLogInterface
@@ -163,14 +164,61 @@ class NotificationLogWSGIApp:
 
 
 class _QuietHandler(WSGIRequestHandler):
+    # A client that stalls gives up its worker thread of the pool after this.
+    timeout = 30.0
+
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s - " + format, self.address_string(), *args)
 
 
-class ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
-    """The standard library's WSGI server, serving each request in a thread."""
+DEFAULT_POOL_SIZE = 8
 
-    daemon_threads = True
+
+class ThreadingWSGIServer(WSGIServer):
+    """The standard library's WSGI server, serving requests concurrently in a
+    fixed pool of ``pool_size`` worker threads.
+
+    Threads that live as long as the server keep their database connections (the
+    datastores open one per thread), where a thread per request would open and
+    close a connection for every request. :meth:`server_close` closes the socket
+    and then waits for the requests that were accepted to be served.
+    """
+
+    def __init__(
+        self,
+        server_address: tuple[str, int],
+        RequestHandlerClass: Callable[..., socketserver.BaseRequestHandler],  # noqa: N803
+        bind_and_activate: bool = True,
+        *,
+        pool_size: int = DEFAULT_POOL_SIZE,
+    ) -> None:
+        if pool_size < 1:
+            msg = f"Invalid pool size {pool_size!r}: it must be at least 1"
+            raise ValueError(msg)
+        self.pool_size = pool_size
+        super().__init__(server_address, RequestHandlerClass, bind_and_activate)
+        self._executor = ThreadPoolExecutor(
+            max_workers=pool_size, thread_name_prefix="notification-log-server"
+        )
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Hands the request to a worker thread of the pool."""
+        self._executor.submit(self._serve, request, client_address)
+
+    def _serve(self, request: Any, client_address: Any) -> None:
+        # As socketserver.ThreadingMixIn.process_request_thread.
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        """Closes the listening socket, then stops the worker threads once the
+        requests already accepted have been served."""
+        super().server_close()
+        self._executor.shutdown(wait=True)
 
 
 def make_notification_log_server(
@@ -179,15 +227,18 @@ def make_notification_log_server(
     port: int = 0,
     *,
     token: str | None = None,
+    pool_size: int = DEFAULT_POOL_SIZE,
 ) -> ThreadingWSGIServer:
     """Returns a wsgiref server for the notification log (not yet serving: call
-    ``serve_forever()``, perhaps in a thread, and ``shutdown()``). Port 0 picks a
-    free port; the chosen one is ``server.server_port``. Requests are logged at
-    DEBUG level rather than to stderr."""
+    ``serve_forever()``, perhaps in a thread, then ``shutdown()`` and
+    ``server_close()``). Port 0 picks a free port; the chosen one is
+    ``server.server_port``. Requests are served by a pool of ``pool_size``
+    threads, which keep their database connections from request to request, and
+    are logged at DEBUG level rather than to stderr."""
     app = NotificationLogWSGIApp(interface, token=token)
-    return make_server(
-        host, port, app, server_class=ThreadingWSGIServer, handler_class=_QuietHandler
-    )
+    server = ThreadingWSGIServer((host, port), _QuietHandler, pool_size=pool_size)
+    server.set_app(app)
+    return server
 
 
 def _error_detail(body: bytes) -> str:
