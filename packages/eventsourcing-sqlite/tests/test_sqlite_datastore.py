@@ -331,3 +331,23 @@ def test_switch_to_wal_does_not_retry_other_errors(tmp_path: Path) -> None:
     with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
         datastore._use_wal(connection)  # type: ignore[arg-type]
     assert connection.times == 0
+
+
+@pytest.mark.parametrize("db_name", [":memory:", "file"])
+def test_single_statements_run_alone_and_translate_errors(
+    db_name: str, tmp_path: Path
+) -> None:
+    name = str(tmp_path / "alone.db") if db_name == "file" else db_name
+    datastore = SQLiteDatastore(name)
+    datastore.execute_alone("CREATE TABLE t (k INTEGER PRIMARY KEY)")
+    datastore.execute_alone("INSERT INTO t VALUES (?)", (1,))
+    assert datastore.fetchall("SELECT k FROM t") == [(1,)]
+    with pytest.raises(RecordConflictError):
+        datastore.execute_alone("INSERT INTO t VALUES (?)", (1,))
+    with pytest.raises(OperationalError, match="no such table"):
+        datastore.fetchall("SELECT * FROM missing")
+    # Nothing is left open: a write transaction can begin.
+    with datastore.transaction(write=True) as connection:
+        connection.execute("INSERT INTO t VALUES (2)")
+    assert datastore.fetchall("SELECT k FROM t ORDER BY k") == [(1,), (2,)]
+    datastore.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 from eventsourcing.persistence import (
     AggregateRecorder,
@@ -16,27 +16,16 @@ from eventsourcing.persistence import (
 from eventsourcing.sqlite._datastore import SQLiteDatastore, quote_identifier
 
 _new = object.__new__
+_setattr = object.__setattr__
 
 
-def _notification(
-    notification_id: int,
-    originator_id: UUID,
-    originator_version: int,
-    topic: str,
-    state: bytes,
-) -> Notification:
-    # The frozen dataclass __init__ sets each field with object.__setattr__(),
-    # which makes reading rows twice as slow; the fields are known, so they are
-    # put in the instance __dict__ directly (the result is equal and identical
-    # in every way to one made by Notification(...)).
-    notification: Notification = _new(Notification)
-    fields = notification.__dict__
-    fields["originator_id"] = originator_id
-    fields["originator_version"] = originator_version
-    fields["topic"] = topic
-    fields["state"] = state
-    fields["id"] = notification_id
-    return notification
+def _uuid(text: str) -> UUID:
+    # UUID(text) strips braces and a "urn:uuid:" prefix and checks the length,
+    # none of which a string written by str(UUID) needs; this is equal to it.
+    uuid: UUID = _new(UUID)
+    _setattr(uuid, "int", int(text.replace("-", ""), 16))
+    _setattr(uuid, "is_safe", SafeUUID.unknown)
+    return uuid
 
 
 def _tracking_table_name(events_table_name: str) -> str:
@@ -138,8 +127,11 @@ class SQLiteAggregateRecorder(AggregateRecorder):
         sql = self._select_sql[gt is not None, lte is not None, desc, limit is not None]
         with self.datastore.transaction(write=False) as connection:
             rows = connection.execute(sql, params).fetchall()
-        # Built like _notification() builds notifications, and inline, since a
-        # call per row is a good part of the cost of reading a long sequence.
+        # The frozen dataclass __init__ sets each field with object.__setattr__(),
+        # which makes reading rows twice as slow; the fields are known, so they
+        # are put in the instance __dict__ directly (the result is equal and
+        # identical in every way to one made by StoredEvent(...)). Inline, since
+        # a call per row is a good part of the cost of reading a long sequence.
         stored_events: list[StoredEvent] = []
         append = stored_events.append
         for version, topic, state in rows:
@@ -187,14 +179,21 @@ class SQLiteApplicationRecorder(SQLiteAggregateRecorder, ApplicationRecorder):
 
     def select_notifications(self, start: int, limit: int) -> list[Notification]:
         """Return up to ``limit`` notifications with ids from ``start``, ascending."""
-        with self.datastore.transaction(write=False) as connection:
-            rows = connection.execute(
-                self._select_notifications_sql, (start, limit)
-            ).fetchall()
-        return [
-            _notification(notification_id, UUID(originator_id), version, topic, state)
-            for notification_id, originator_id, version, topic, state in rows
-        ]
+        rows = self.datastore.fetchall(self._select_notifications_sql, (start, limit))
+        # Built like the stored events of select_events(), as a follower reads
+        # each notification.
+        notifications: list[Notification] = []
+        append = notifications.append
+        for notification_id, originator_id, version, topic, state in rows:
+            notification = _new(Notification)
+            fields = notification.__dict__
+            fields["originator_id"] = _uuid(originator_id)
+            fields["originator_version"] = version
+            fields["topic"] = topic
+            fields["state"] = state
+            fields["id"] = notification_id
+            append(notification)
+        return notifications
 
     def max_notification_id(self) -> int:
         """Return the largest notification id, or 0 when there are no events."""
@@ -242,6 +241,20 @@ class SQLiteProcessRecorder(SQLiteApplicationRecorder, ProcessRecorder):
             ),
         ]
 
+    def insert_events(self, stored_events: list[StoredEvent], **kwargs: Any) -> None:
+        """Write the stored events and the tracking record atomically: all of them,
+        or none on any conflict."""
+        tracking: Tracking | None = kwargs.get("tracking")
+        if tracking is not None and not stored_events:
+            # Only a follower's position (its policy saved nothing): one
+            # statement, which is atomic on its own.
+            self.datastore.execute_alone(
+                self._insert_tracking_sql,
+                (tracking.application_name, tracking.notification_id),
+            )
+            return
+        super().insert_events(stored_events, **kwargs)
+
     def _insert(
         self, connection: Any, stored_events: list[StoredEvent], **kwargs: Any
     ) -> None:
@@ -255,8 +268,7 @@ class SQLiteProcessRecorder(SQLiteApplicationRecorder, ProcessRecorder):
 
     def max_tracking_id(self, application_name: str) -> int:
         """Return the last notification id tracked from ``application_name``, or 0."""
-        with self.datastore.transaction(write=False) as connection:
-            (value,) = connection.execute(
-                self._max_tracking_id_sql, (application_name,)
-            ).fetchone()
+        ((value,),) = self.datastore.fetchall(
+            self._max_tracking_id_sql, (application_name,)
+        )
         return int(value or 0)
