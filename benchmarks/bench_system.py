@@ -124,7 +124,8 @@ def over_http(env: dict[str, str], cfg: Config) -> tuple[float, float]:
         save_accounts(leader, m)
         prompted = 10 * m / (time.perf_counter() - started)
         assert follower.recorder.max_tracking_id(leader.name) == 10 * m
-        # A backlog: saved without prompting, then pulled in sections of 10.
+        # A backlog: saved without prompting, then pulled in sections (of the
+        # follower's pull_section_size).
         leader.followers.clear()
         save_accounts(leader, m)
         started = time.perf_counter()
@@ -141,8 +142,8 @@ def over_http(env: dict[str, str], cfg: Config) -> tuple[float, float]:
 
 def raw_sqlite(cfg: Config, *, memory: bool) -> dict[str, float]:
     """The floor of a system on SQLite: the statements of a leader's saves, and
-    of a follower's processing (read its position, read the notification, write
-    its position), with sqlite3 and the library's tables, connections (one per
+    of a follower's processing (read the notification, write its position), with
+    sqlite3 and the library's tables, connections (one per
     application) and pragmas, but no Python work besides."""
     from bench_persistence import SQLITE_TABLE, raw_rows
 
@@ -175,26 +176,26 @@ def raw_sqlite(cfg: Config, *, memory: bool) -> dict[str, float]:
             leader.executemany(insert, [(str(row[0]), *row[1:])])
             leader.execute("COMMIT")
 
+        position = [0]
+
         def process(name: str) -> None:
-            (position,) = follower.execute(
-                "SELECT MAX(notification_id) FROM tracking WHERE application_name = ?",
-                (name,),
-            ).fetchone()
+            # Like the library's follower: its position is kept in memory, the
+            # notifications are read in sections of up to 100, and a position
+            # alone is recorded with one (autocommit) statement.
             rows = leader.execute(
                 "SELECT notification_id, originator_id, originator_version, topic,"
                 " state FROM events WHERE notification_id >= ?"
                 " ORDER BY notification_id LIMIT ?",
-                ((position or 0) + 1, 10),
+                (position[0] + 1, 100),
             ).fetchall()
             for row in rows:
                 (UUID(row[1]), row)
-                follower.execute("BEGIN IMMEDIATE")
                 follower.execute(
                     "INSERT INTO tracking (application_name, notification_id)"
                     " VALUES (?, ?)",
                     (name, row[0]),
                 )
-                follower.execute("COMMIT")
+                position[0] = row[0]
 
         def alone_work() -> Callable[[], None]:
             rows = raw_rows(n)
@@ -214,6 +215,7 @@ def raw_sqlite(cfg: Config, *, memory: bool) -> dict[str, float]:
                 "SELECT MAX(notification_id) FROM events"
             ).fetchone()
             follower.execute("INSERT INTO tracking VALUES (?, ?)", (name, top or 0))
+            position[0] = top or 0
 
             def run() -> None:
                 for row in rows:

@@ -10,9 +10,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from eventsourcing.application import Application, NotificationLog
-from eventsourcing.persistence import Mapper, ProcessRecorder, Tracking
+from eventsourcing.persistence import IntegrityError, Mapper, ProcessRecorder, Tracking
 
 from ._reader import NotificationLogReader
+
+# Tracking objects are made for every notification processed, without the frozen
+# dataclass __init__ (equal and identical in every way to Tracking(...)).
+_new = object.__new__
 
 
 class ProcessEvent:
@@ -85,13 +89,21 @@ class Follower(Application, Promptable):
     """An application that follows the notification logs of other applications and
     processes their domain events with its :meth:`policy`, recording the results
     atomically with the position of each notification, so that each notification
-    is processed exactly once even across restarts."""
+    is processed exactly once even across restarts.
+
+    ``pull_section_size`` is the number of notifications pulled from a log at a
+    time.
+    """
 
     recorder: ProcessRecorder
+    pull_section_size: int = 100
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)
         self.readers: dict[str, tuple[NotificationLogReader, Mapper]] = {}
+        # The last recorded position in each followed log, so that a prompt costs
+        # no query of the tracking table. Absent means "ask the recorder".
+        self._positions: dict[str, int] = {}
         self._pull_lock = threading.RLock()
         self._pulling: set[str] = set()
         self._pull_again: set[str] = set()
@@ -104,9 +116,11 @@ class Follower(Application, Promptable):
     def follow(self, name: str, log: NotificationLog) -> None:
         """Follows the named application's notification log, with a reader for the
         log and a mapper that turns its notifications into domain events."""
-        reader = NotificationLogReader(log)
+        reader = NotificationLogReader(log, section_size=self.pull_section_size)
         mapper = self.construct_mapper(name)
         self.readers[name] = (reader, mapper)
+        # Read from the recorder on the next pull.
+        self._positions.pop(name, None)
 
     def receive_prompt(self, leader_name: str) -> None:
         """Pulls and processes the new notifications of the prompting leader."""
@@ -139,21 +153,55 @@ class Follower(Application, Promptable):
                 again = True
                 while again:
                     self._pull_again.discard(name)
-                    start = self.recorder.max_tracking_id(name) + 1
-                    for notification in reader.select(start=start):
-                        domain_event = mapper.to_domain_event(notification)
-                        process_event = ProcessEvent(
-                            tracking=Tracking(
-                                application_name=name,
-                                notification_id=notification.id,
-                            )
-                        )
-                        self.policy(domain_event, process_event)
-                        self.record(process_event)
+                    self._pull(name, reader, mapper)
                     again = name in self._pull_again
+            except BaseException:
+                # Whatever was or was not recorded, ask the recorder next time.
+                self._positions.pop(name, None)
+                raise
             finally:
                 self._pulling.discard(name)
                 self._pull_again.discard(name)
+
+    def _pull(self, name: str, reader: NotificationLogReader, mapper: Mapper) -> None:
+        """Processes the notifications after the last recorded position.
+
+        The position is kept in memory between pulls. Another instance of this
+        follower (in another process, on the same database) may have processed
+        some of them since: recording one again conflicts with its tracking
+        record, and then the results are discarded and pulling resumes after the
+        position that the recorder has.
+        """
+        positions = self._positions
+        policy = self.policy
+        record = self.record
+        to_domain_event = mapper.to_domain_event
+        while True:
+            position = positions.get(name)
+            if position is None:
+                position = positions[name] = self.recorder.max_tracking_id(name)
+            for notification in reader.select(start=position + 1):
+                notification_id = notification.id
+                tracking = _new(Tracking)
+                fields = tracking.__dict__
+                fields["application_name"] = name
+                fields["notification_id"] = notification_id
+                process_event = ProcessEvent(tracking)
+                policy(to_domain_event(notification), process_event)
+                try:
+                    record(process_event)
+                except IntegrityError:
+                    if positions.get(name, 0) >= notification_id:
+                        raise  # recorded: the error came after (e.g. from notify())
+                    recorded = self.recorder.max_tracking_id(name)
+                    if recorded < notification_id:
+                        raise  # a conflict of the new events, not of the position
+                    # Processed elsewhere: skip what the recorder has.
+                    positions[name] = recorded
+                    break
+                positions[name] = notification_id
+            else:
+                return
 
     @abstractmethod
     def policy(self, domain_event: Any, process_event: ProcessEvent) -> None:
@@ -170,10 +218,16 @@ class Follower(Application, Promptable):
         atomic write, takes any automatic snapshots ("snapshotting_intervals"), then
         calls :meth:`~eventsourcing.application.Application.notify` with the new
         events."""
-        if process_event.tracking is None:
+        tracking = process_event.tracking
+        if tracking is None:
             self.events.put(process_event.events)
         else:
-            self.events.put(process_event.events, tracking=process_event.tracking)
+            self.events.put(process_event.events, tracking=tracking)
+            name = tracking.application_name
+            if self._positions.get(name, tracking.notification_id) < (
+                tracking.notification_id
+            ):
+                self._positions[name] = tracking.notification_id
         if self.snapshotting_intervals:
             self.take_automatic_snapshots(
                 process_event.aggregates, process_event.events

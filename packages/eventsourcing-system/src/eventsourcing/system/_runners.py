@@ -95,6 +95,7 @@ class SingleThreadedRunner(Runner, Promptable):
         """Initialises the runner with the given :class:`System`."""
         super().__init__(system, env)
         self._prompted: deque[str] = deque()
+        self._followers: dict[str, list[Follower]] = {}
         self._is_prompting = False
         self._lock = threading.Lock()
 
@@ -110,6 +111,10 @@ class SingleThreadedRunner(Runner, Promptable):
                 follower = cast(Follower, self.apps[follower_name])
                 for leader_name in leader_names:
                     follower.follow(leader_name, self.apps[leader_name].log)
+            self._followers = {
+                name: [cast(Follower, self.apps[f]) for f in followers]
+                for name, followers in self.system.leads.items()
+            }
             for leader in self._leaders().values():
                 leader.lead(self)
             for leader_name in self.system.leads:
@@ -136,8 +141,7 @@ class SingleThreadedRunner(Runner, Promptable):
                         self._is_prompting = False
                         return
                     name = self._prompted.popleft()
-                for follower_name in self.system.leads[name]:
-                    follower = cast(Follower, self.apps[follower_name])
+                for follower in self._followers[name]:
                     follower.pull_and_process(name)
         except BaseException:
             with self._lock:
@@ -151,6 +155,7 @@ class SingleThreadedRunner(Runner, Promptable):
             if isinstance(app, Leader) and self in app.followers:
                 app.followers.remove(self)
         self.apps = {}
+        self._followers = {}
         self._prompted.clear()
         self.is_started = False
 
