@@ -63,6 +63,7 @@ _EXTERNAL_CLASSES = [
     "unittest.TestCase",
     "unittest.case.TestCase",
     "socketserver.ThreadingMixIn",
+    "socketserver.BaseRequestHandler",
     "wsgiref.simple_server.WSGIServer",
     "sqlite3.Connection",
     "psycopg2.sql.Composable",
