@@ -40,6 +40,33 @@ def test_records_are_frozen_dataclasses() -> None:
     ]
 
 
+def test_records_behave_as_the_generated_dataclass_init_would_make_them() -> None:
+    # The records have hand-written __init__ methods, for speed.
+    originator_id = uuid4()
+    by_position = Notification(originator_id, 2, "topic", b"{}", 7)
+    by_keyword = Notification(
+        id=7,
+        state=b"{}",
+        topic="topic",
+        originator_version=2,
+        originator_id=originator_id,
+    )
+    assert by_position == by_keyword
+    assert hash(by_position) == hash(by_keyword)
+    assert by_position != Notification(originator_id, 2, "topic", b"{}", 8)
+    assert dataclasses.replace(by_position, id=8).id == 8
+    assert dataclasses.asdict(Tracking("upstream", 3)) == {
+        "application_name": "upstream",
+        "notification_id": 3,
+    }
+    stored = StoredEvent(originator_id, 2, "topic", b"{}")
+    assert stored != by_position  # a notification is not a bare stored event
+    assert repr(stored) == (
+        f"StoredEvent(originator_id={originator_id!r}, originator_version=2,"
+        " topic='topic', state=b'{}')"
+    )
+
+
 def test_exception_tree_follows_pep_249() -> None:
     assert issubclass(PersistenceError, Exception)
     for cls in (InterfaceError, DatabaseError):

@@ -9,8 +9,6 @@ from eventsourcing.persistence import ApplicationRecorder, Notification
 
 DEFAULT_SECTION_SIZE = 10
 
-_new = object.__new__
-
 
 @dataclass(frozen=True)
 class Section:
@@ -24,6 +22,17 @@ class Section:
     id: str | None
     items: list[Notification]
     next_id: str | None
+
+    def __init__(
+        self, id: str | None, items: list[Notification], next_id: str | None
+    ) -> None:
+        # Written to __dict__ directly: the generated __init__ of a frozen
+        # dataclass sets each field through object.__setattr__(), which is
+        # slow, and reading a log is the hot path of every follower.
+        fields = self.__dict__
+        fields["id"] = id
+        fields["items"] = items
+        fields["next_id"] = next_id
 
     @property
     def section_id(self) -> str | None:
@@ -107,14 +116,7 @@ class LocalNotificationLog(NotificationLog):
         next_id = None
         if len(notifications) == limit:
             next_id = f"{last_id + 1},{last_id + limit}"
-        # Made without the frozen dataclass __init__ (which sets each field with
-        # object.__setattr__), as reading a log is a hot path of every follower.
-        section: Section = _new(Section)
-        fields = section.__dict__
-        fields["id"] = f"{notifications[0].id},{last_id}"
-        fields["items"] = notifications
-        fields["next_id"] = next_id
-        return section
+        return Section(f"{notifications[0].id},{last_id}", notifications, next_id)
 
     def select(self, start: int, limit: int) -> list[Notification]:
         """Returns up to ``limit`` notifications with IDs from ``start``, ascending."""

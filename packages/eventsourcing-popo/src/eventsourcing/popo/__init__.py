@@ -29,21 +29,7 @@ __all__ = [
 ]
 
 
-_new = object.__new__
 _NO_ID = object()  # matches no originator ID, not even None
-
-
-def _notification(notification_id: int, stored_event: StoredEvent) -> Notification:
-    # Made without the frozen dataclass __init__ (which sets each field with
-    # object.__setattr__, three times slower) since the fields are known.
-    notification: Notification = _new(Notification)
-    fields = notification.__dict__
-    fields["originator_id"] = stored_event.originator_id
-    fields["originator_version"] = stored_event.originator_version
-    fields["topic"] = stored_event.topic
-    fields["state"] = stored_event.state
-    fields["id"] = notification_id
-    return notification
 
 
 class POPOAggregateRecorder(AggregateRecorder):
@@ -177,7 +163,15 @@ class POPOApplicationRecorder(ApplicationRecorder, POPOAggregateRecorder):
         sequence: tuple[list[int], list[StoredEvent]] | None = None
         for stored_event in stored_events:
             notification_id += 1
-            notifications.append(_notification(notification_id, stored_event))
+            notifications.append(
+                Notification(
+                    stored_event.originator_id,
+                    stored_event.originator_version,
+                    stored_event.topic,
+                    stored_event.state,
+                    notification_id,
+                )
+            )
             version = stored_event.originator_version
             originator_id = stored_event.originator_id
             if originator_id is not last_id:

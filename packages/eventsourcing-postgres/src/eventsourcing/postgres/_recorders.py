@@ -28,43 +28,6 @@ __all__ = [
     "PostgresProcessRecorder",
 ]
 
-_new = object.__new__
-
-
-def _stored_event(
-    originator_id: UUID, originator_version: int, topic: str, state: bytes
-) -> StoredEvent:
-    # The frozen dataclass __init__ sets each field with object.__setattr__(),
-    # which makes reading rows much slower; the fields are known, so they are
-    # put in the instance __dict__ directly (the result is equal and identical
-    # in every way to one made by StoredEvent(...)).
-    stored_event: StoredEvent = _new(StoredEvent)
-    fields = stored_event.__dict__
-    fields["originator_id"] = originator_id
-    fields["originator_version"] = originator_version
-    fields["topic"] = topic
-    fields["state"] = state
-    return stored_event
-
-
-def _notification(
-    notification_id: int,
-    originator_id: UUID,
-    originator_version: int,
-    topic: str,
-    state: bytes,
-) -> Notification:
-    # Made like _stored_event(), for the same reason.
-    notification: Notification = _new(Notification)
-    fields = notification.__dict__
-    fields["originator_id"] = originator_id
-    fields["originator_version"] = originator_version
-    fields["topic"] = topic
-    fields["state"] = state
-    fields["id"] = notification_id
-    return notification
-
-
 _EVENT_COLUMNS = sql.SQL(
     "originator_id uuid NOT NULL, "
     "originator_version bigint NOT NULL, "
@@ -141,7 +104,7 @@ class PostgresAggregateRecorder(AggregateRecorder):
         def select(cursor: Any) -> list[StoredEvent]:
             cursor.execute(query.render(cursor), params)
             return [
-                _stored_event(originator_id, version, topic, bytes(state))
+                StoredEvent(originator_id, version, topic, bytes(state))
                 for version, topic, state in cursor.fetchall()
             ]
 
@@ -216,8 +179,8 @@ class PostgresApplicationRecorder(PostgresAggregateRecorder, ApplicationRecorder
         def select(cursor: Any) -> list[Notification]:
             cursor.execute(self._select_notifications.render(cursor), (start, limit))
             return [
-                _notification(
-                    notification_id, originator_id, version, topic, bytes(state)
+                Notification(
+                    originator_id, version, topic, bytes(state), notification_id
                 )
                 for notification_id, originator_id, version, topic, state in (
                     cursor.fetchall()

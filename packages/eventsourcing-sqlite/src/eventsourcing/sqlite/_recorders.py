@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+from itertools import starmap
 from typing import Any
 from uuid import UUID, SafeUUID
 
@@ -125,24 +127,9 @@ class SQLiteAggregateRecorder(AggregateRecorder):
         if limit is not None:
             params.append(limit)
         sql = self._select_sql[gt is not None, lte is not None, desc, limit is not None]
-        with self.datastore.transaction(write=False) as connection:
-            rows = connection.execute(sql, params).fetchall()
-        # The frozen dataclass __init__ sets each field with object.__setattr__(),
-        # which makes reading rows twice as slow; the fields are known, so they
-        # are put in the instance __dict__ directly (the result is equal and
-        # identical in every way to one made by StoredEvent(...)). Inline, since
-        # a call per row is a good part of the cost of reading a long sequence.
-        stored_events: list[StoredEvent] = []
-        append = stored_events.append
-        for version, topic, state in rows:
-            stored_event = _new(StoredEvent)
-            fields = stored_event.__dict__
-            fields["originator_id"] = originator_id
-            fields["originator_version"] = version
-            fields["topic"] = topic
-            fields["state"] = state
-            append(stored_event)
-        return stored_events
+        rows = self.datastore.fetchall(sql, params)
+        # starmap() loops in C: reading long sequences is a hot path.
+        return list(starmap(partial(StoredEvent, originator_id), rows))
 
 
 class SQLiteApplicationRecorder(SQLiteAggregateRecorder, ApplicationRecorder):
@@ -180,20 +167,10 @@ class SQLiteApplicationRecorder(SQLiteAggregateRecorder, ApplicationRecorder):
     def select_notifications(self, start: int, limit: int) -> list[Notification]:
         """Return up to ``limit`` notifications with ids from ``start``, ascending."""
         rows = self.datastore.fetchall(self._select_notifications_sql, (start, limit))
-        # Built like the stored events of select_events(), as a follower reads
-        # each notification.
-        notifications: list[Notification] = []
-        append = notifications.append
-        for notification_id, originator_id, version, topic, state in rows:
-            notification = _new(Notification)
-            fields = notification.__dict__
-            fields["originator_id"] = _uuid(originator_id)
-            fields["originator_version"] = version
-            fields["topic"] = topic
-            fields["state"] = state
-            fields["id"] = notification_id
-            append(notification)
-        return notifications
+        return [
+            Notification(_uuid(originator_id), version, topic, state, notification_id)
+            for notification_id, originator_id, version, topic, state in rows
+        ]
 
     def max_notification_id(self) -> int:
         """Return the largest notification id, or 0 when there are no events."""

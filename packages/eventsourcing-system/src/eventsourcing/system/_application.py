@@ -16,7 +16,6 @@ from ._reader import NotificationLogReader
 
 # Tracking objects are made for every notification processed, without the frozen
 # dataclass __init__ (equal and identical in every way to Tracking(...)).
-_new = object.__new__
 
 
 class ProcessEvent:
@@ -182,11 +181,7 @@ class Follower(Application, Promptable):
                 position = positions[name] = self.recorder.max_tracking_id(name)
             for notification in reader.select(start=position + 1):
                 notification_id = notification.id
-                tracking = _new(Tracking)
-                fields = tracking.__dict__
-                fields["application_name"] = name
-                fields["notification_id"] = notification_id
-                process_event = ProcessEvent(tracking)
+                process_event = ProcessEvent(Tracking(name, notification_id))
                 policy(to_domain_event(notification), process_event)
                 try:
                     record(process_event)
