@@ -1,5 +1,11 @@
 """Fixtures for the application tests: ``backend_environ`` runs a test once for
-each installed backend that needs no server (POPO, and SQLite when installed)."""
+each installed backend, selected through ``os.environ`` as the documentation does.
+
+In the monorepo that is every backend the integration harness knows
+(``tests-integration/harness.py``: PostgreSQL included, with the throwaway
+server of the root ``conftest.py``); elsewhere, such as from an sdist, the
+backends that need no server (POPO, and SQLite when installed).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,22 @@ from pathlib import Path
 
 import pytest
 
-SERVERLESS_BACKENDS = ("popo", "sqlite")
+try:
+    from harness import environ_for, installed_backends
+except ImportError:  # outside the monorepo (tests-integration not on the path)
+    SERVERLESS = ("popo", "sqlite")
 
+    def installed_backends() -> list[str]:
+        names = {ep.name for ep in entry_points(group="eventsourcing.infrastructure")}
+        return [name for name in SERVERLESS if name in names]
 
-def installed_backends() -> list[str]:
-    names = {ep.name for ep in entry_points(group="eventsourcing.infrastructure")}
-    return [name for name in SERVERLESS_BACKENDS if name in names] or ["popo"]
+    def environ_for(
+        backend: str, tmp_path: Path, postgres: dict[str, str]
+    ) -> dict[str, str]:
+        env = {"INFRASTRUCTURE_FACTORY": backend}
+        if backend == "sqlite":
+            env["SQLITE_DBNAME"] = str(tmp_path / "application.sqlite")
+        return env
 
 
 @pytest.fixture(params=installed_backends())
@@ -22,7 +38,9 @@ def backend_environ(
 ) -> str:
     """Selects the backend through ``os.environ``, as the documentation does."""
     backend: str = request.param
-    monkeypatch.setenv("INFRASTRUCTURE_FACTORY", backend)
-    if backend == "sqlite":
-        monkeypatch.setenv("SQLITE_DBNAME", str(tmp_path / "application.sqlite"))
+    postgres: dict[str, str] = (
+        request.getfixturevalue("postgres_env") if backend == "postgres" else {}
+    )
+    for key, value in environ_for(backend, tmp_path, postgres).items():
+        monkeypatch.setenv(key, value)
     return backend
