@@ -18,22 +18,22 @@ SIBLING_PIN = re.compile(r'"(eventsourcing-[a-z0-9-]+)\s*==\s*([^"\s]+)"')
 VERSION_LINE = re.compile(r'^version = "([^"]+)"$', re.MULTILINE)
 
 
-def pyprojects() -> list[Path]:
+def pyprojects(root: Path = ROOT) -> list[Path]:
     """Every distribution's pyproject.toml: the packages and example backends."""
-    found = sorted(ROOT.glob("packages/*/pyproject.toml"))
-    found += sorted(ROOT.glob("examples/*/pyproject.toml"))
+    found = sorted(root.glob("packages/*/pyproject.toml"))
+    found += sorted(root.glob("examples/*/pyproject.toml"))
     return found
 
 
-def read_version() -> str:
-    return VERSION_FILE.read_text().strip()
+def read_version(root: Path = ROOT) -> str:
+    return (root / VERSION_FILE.name).read_text().strip()
 
 
-def drift(expected: str) -> list[str]:
+def drift(expected: str, root: Path = ROOT) -> list[str]:
     """Describe every place where a version or sibling pin is not ``expected``."""
     problems = []
-    for path in pyprojects():
-        rel = path.relative_to(ROOT)
+    for path in pyprojects(root):
+        rel = path.relative_to(root)
         project = tomllib.loads(path.read_text())["project"]
         if project.get("version") != expected:
             problems.append(
@@ -49,14 +49,15 @@ def drift(expected: str) -> list[str]:
     return problems
 
 
-def bump(new: str) -> None:
+def bump(new: str, root: Path = ROOT) -> None:
+    """Rewrite ``VERSION``, every distribution's version and every sibling pin."""
     if not re.fullmatch(r"\d+\.\d+\.\d+([ab]|rc)?\d*", new):
         raise SystemExit(f"Not a release version: {new!r} (expected e.g. 9.2.0)")
-    for path in pyprojects():
+    for path in pyprojects(root):
         text = VERSION_LINE.sub(f'version = "{new}"', path.read_text(), count=1)
         text = SIBLING_PIN.sub(lambda m: f'"{m.group(1)} == {new}"', text)
         path.write_text(text)
-    VERSION_FILE.write_text(new + "\n")
+    (root / VERSION_FILE.name).write_text(new + "\n")
 
 
 def main(argv: list[str]) -> int:

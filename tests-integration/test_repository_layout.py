@@ -8,6 +8,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = sorted(p for p in (ROOT / "packages").iterdir() if (p / "src").is_dir())
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -27,6 +29,40 @@ def test_the_version_check_reports_drift(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def copy_of_the_projects(tmp_path: Path) -> Path:
+    for pyproject in version.pyprojects():
+        copy = tmp_path / pyproject.relative_to(ROOT)
+        copy.parent.mkdir(parents=True)
+        copy.write_text(pyproject.read_text())
+    (tmp_path / "VERSION").write_text(version.read_version())
+    return tmp_path
+
+
+def test_bump_moves_every_version_and_sibling_pin_together(tmp_path: Path) -> None:
+    root = copy_of_the_projects(tmp_path)
+    version.bump("9.2.0", root)
+    assert version.read_version(root) == "9.2.0"
+    assert version.drift("9.2.0", root) == []
+    pyproject = (root / "packages/eventsourcing-sqlite/pyproject.toml").read_text()
+    assert '"eventsourcing-persistence == 9.2.0"' in pyproject
+    assert 'version = "9.2.0"' in pyproject
+
+
+def test_drift_names_the_file_and_the_fix(tmp_path: Path) -> None:
+    root = copy_of_the_projects(tmp_path)
+    sqlite = root / "packages/eventsourcing-sqlite/pyproject.toml"
+    current = version.read_version(root)
+    sqlite.write_text(sqlite.read_text().replace(f"== {current}", "== 0.0.1"))
+    (problem,) = version.drift(current, root)
+    assert problem.startswith("packages/eventsourcing-sqlite/pyproject.toml")
+    assert f"must pin exactly == {current}" in problem
+
+
+def test_bump_refuses_what_is_not_a_release_version(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="Not a release version"):
+        version.bump("nine", copy_of_the_projects(tmp_path))
 
 
 def test_eventsourcing_is_a_namespace_spanning_several_distributions() -> None:
