@@ -319,24 +319,6 @@ def test_bare_event_on_property_setter_is_refused() -> None:
                 pass
 
 
-def test_event_on_init_is_refused_with_the_way_to_name_the_created_event() -> None:
-    # Created events come from creating the aggregate; decorating __init__ would
-    # trigger a second event, out of order.
-    with pytest.raises(TypeError, match='created_event_name="Written"'):
-
-        class Decorated(Aggregate):
-            @event("Written")
-            def __init__(self, text: str) -> None:
-                self.text = text
-
-    with pytest.raises(TypeError, match='created_event_name="Started"'):
-
-        class Bare(Aggregate):
-            @event
-            def __init__(self) -> None:
-                pass
-
-
 def test_event_decorator_argument_checks() -> None:
     with pytest.raises(ValueError, match="valid class name"):
         event("not a name")

@@ -25,8 +25,12 @@ from eventsourcing.utils import (
 
 def test_get_topic_and_resolve_topic_of_nested_class() -> None:
     topic = get_topic(Aggregate.Created)
-    assert topic == "eventsourcing.domain._aggregate:Aggregate.Created"
+    # Library classes report their public module, so stored topics are public.
+    assert topic == "eventsourcing.domain:Aggregate.Created"
     assert resolve_topic(topic) is Aggregate.Created
+    # Topics stored under the private path still load.
+    private = "eventsourcing.domain._aggregate:Aggregate.Created"
+    assert resolve_topic(private) is Aggregate.Created
     assert resolve_topic("eventsourcing.domain:Aggregate") is Aggregate
     assert resolve_topic("datetime:timezone.utc") is UTC
 

@@ -10,12 +10,16 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast, dataclass_transform, overload
 from uuid import UUID, uuid4
 
-from eventsourcing.domain._decorators import CommandMethodDecorator
+from eventsourcing.domain._decorators import (
+    INIT_EVENT_ATTRIBUTE,
+    CommandMethodDecorator,
+)
 from eventsourcing.domain._events import (
     _CREATED_BASE_FIELDS,
     AggregateCreated,
     AggregateEvent,
     MetaDomainEvent,
+    TAggregate,
 )
 from eventsourcing.utils import get_topic
 
@@ -96,28 +100,124 @@ class MetaAggregate(ABCMeta):
         cls._init_signature = (
             _NO_INIT if init is object.__init__ else inspect.signature(init)
         )
+        if any(isinstance(base, MetaAggregate) for base in bases):
+            cls._define_own_event_base(bases, namespace)
+        replaced = cls._adopt_event_classes(namespace)
+        aggregate_class: Any = cls
         for attribute, value in list(cls.__dict__.items()):
             if isinstance(value, CommandMethodDecorator):
-                value.define_event_class(cls, attribute, is_setter=False)  # type: ignore[arg-type]  # cls is an aggregate class
+                value.define_event_class(
+                    aggregate_class, attribute, is_setter=False, replaced=replaced
+                )
             elif isinstance(value, property) and isinstance(
                 value.fset, CommandMethodDecorator
             ):
-                value.fset.define_event_class(cls, attribute, is_setter=True)  # type: ignore[arg-type]  # cls is an aggregate class
+                value.fset.define_event_class(
+                    aggregate_class, attribute, is_setter=True, replaced=replaced
+                )
+        init_event = getattr(namespace.get("__init__"), INIT_EVENT_ATTRIBUTE, None)
+        if init_event is not None:
+            created_event_name = cls._name_from_init_event(
+                init_event, created_event_name, replaced
+            )
         cls._created_event_class = cls._choose_created_event_class(
-            namespace, created_event_name
+            namespace, created_event_name, replaced
         )
 
+    def _define_own_event_base(
+        cls, bases: tuple[type, ...], namespace: dict[str, Any]
+    ) -> None:
+        """Give the class an ``Event`` of its own, the base of all its events (as
+        in 9.1), unless its body defines one."""
+        if "Event" in namespace:
+            return
+        parents = tuple(
+            dict.fromkeys(
+                cast(Any, base).Event
+                for base in bases
+                if isinstance(base, MetaAggregate)
+            )
+        )
+        own = MetaDomainEvent(
+            "Event",
+            parents,
+            {
+                "__module__": cls.__module__,
+                "__qualname__": f"{cls.__qualname__}.Event",
+                "__doc__": f"Base class of the events of {cls.__name__}.",
+            },
+        )
+        type.__setattr__(cls, "Event", own)
+
+    def _adopt_event_classes(cls, namespace: dict[str, Any]) -> dict[type, type]:
+        """Redefine the event classes of the body that do not derive from the
+        class's ``Event`` (such as ``class Started(Aggregate.Created)``) so that
+        they do, keeping their names and topics; returns old to new classes."""
+        replaced: dict[type, type] = {}
+        own: type = cast(Any, cls).Event
+        for key, value in namespace.items():
+            if (
+                key == "Event"
+                or not isinstance(value, MetaDomainEvent)
+                or not issubclass(value, AggregateEvent)
+                or issubclass(value, own)
+                or value.__qualname__ != f"{cls.__qualname__}.{key}"
+            ):
+                continue
+            also = tuple(replaced[b] for b in value.__bases__ if b in replaced)
+            adopted = MetaDomainEvent(
+                key,
+                (value, *also, own),
+                {
+                    "__module__": value.__module__,
+                    "__qualname__": value.__qualname__,
+                    "__doc__": value.__doc__,
+                },
+            )
+            type.__setattr__(cls, key, adopted)
+            replaced[value] = adopted
+        return replaced
+
+    def _name_from_init_event(
+        cls,
+        init_event: tuple[type[AggregateEvent[Any]] | None, str | None],
+        created_event_name: str | None,
+        replaced: dict[type, type],
+    ) -> str:
+        """The created event name that ``@event`` on ``__init__`` gives."""
+        event_class, event_name = init_event
+        if event_class is not None:
+            event_class = replaced.get(event_class, event_class)
+            if event_class.__qualname__ != f"{cls.__qualname__}.{event_class.__name__}":
+                type.__setattr__(cls, event_class.__name__, event_class)
+            event_name = event_class.__name__
+        name = event_name or created_event_name or "Created"
+        if created_event_name is not None and created_event_name != name:
+            msg = (
+                f"{cls.__qualname__} names its created event twice, differently: "
+                f"created_event_name={created_event_name!r} and @event({name!r}) on "
+                "__init__; keep one of them"
+            )
+            raise TypeError(msg)
+        return name
+
     def _choose_created_event_class(
-        cls, namespace: dict[str, Any], created_event_name: str | None
+        cls,
+        namespace: dict[str, Any],
+        created_event_name: str | None,
+        replaced: dict[type, type],
     ) -> type[AggregateCreated[Any]]:
         own = {
-            key: value
+            key: replaced.get(value, value)
             for key, value in namespace.items()
             if isinstance(value, type) and issubclass(value, AggregateCreated)
         }
         if created_event_name is not None:
             if created_event_name in own:
                 return own[created_event_name]
+            existing = cls.__dict__.get(created_event_name)
+            if isinstance(existing, type) and issubclass(existing, AggregateCreated):
+                return existing  # given to @event on __init__ from elsewhere
             return cls._define_created_event_class(created_event_name)
         if len(own) == 1:
             return next(iter(own.values()))
@@ -159,9 +259,10 @@ class MetaAggregate(ABCMeta):
             annotations[param.name] = (
                 Any if annotation is inspect.Parameter.empty else annotation
             )
+        own_event: type = cast(Any, cls).Event
         created_class = MetaDomainEvent(
             name,
-            (base,),
+            (base,) if issubclass(base, own_event) else (base, own_event),
             {
                 "__module__": cls.__module__,
                 "__qualname__": f"{cls.__qualname__}.{name}",
@@ -210,10 +311,14 @@ class Aggregate(metaclass=MetaAggregate):
 
     INITIAL_VERSION = 1
 
-    class Event(AggregateEvent[Any]):
-        """Base class for the events of an aggregate."""
+    class Event(AggregateEvent[TAggregate]):
+        """Base class for the events of an aggregate.
 
-    class Created(AggregateCreated[Any]):
+        Each aggregate class has an ``Event`` of its own, derived from its base
+        class's, which all its events derive from, its created event included.
+        """
+
+    class Created(AggregateCreated[TAggregate], Event[TAggregate]):
         """Event that records the creation of an aggregate."""
 
     @staticmethod

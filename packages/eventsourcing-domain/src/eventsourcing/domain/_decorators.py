@@ -7,7 +7,11 @@ from collections.abc import Callable
 from functools import update_wrapper
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast, overload
 
-from eventsourcing.domain._events import AggregateEvent, MetaDomainEvent
+from eventsourcing.domain._events import (
+    AggregateCreated,
+    AggregateEvent,
+    MetaDomainEvent,
+)
 
 if TYPE_CHECKING:
     from eventsourcing.domain._aggregate import Aggregate
@@ -15,6 +19,9 @@ if TYPE_CHECKING:
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 _EVENT_BASE_FIELDS = frozenset(("originator_id", "originator_version", "timestamp"))
+# What @event on __init__ leaves on the function for the aggregate's metaclass: the
+# created event class or name it was given.
+INIT_EVENT_ATTRIBUTE = "_eventsourcing_created_event"
 _VAR_KINDS = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
 
 
@@ -98,13 +105,24 @@ class CommandMethodDecorator:
         self.method(aggregate, *args, **kwargs)
 
     def define_event_class(
-        self, aggregate_class: type[Aggregate], attribute: str, is_setter: bool
+        self,
+        aggregate_class: type[Aggregate],
+        attribute: str,
+        is_setter: bool,
+        replaced: dict[type, type] | None = None,
     ) -> None:
-        """Define or adopt the event class, once the aggregate class exists."""
+        """Define or adopt the event class, once the aggregate class exists.
+
+        ``replaced`` maps event classes of the class body to the classes the
+        aggregate class redefined them as (see ``Aggregate.Event``).
+        """
         given = self.event_class
         if given is not None:
+            original = given
+            given = (replaced or {}).get(given, given)
+            self.event_class = given
             for attr in ("apply", "_apply_event"):
-                if attr in given.__dict__:
+                if attr in given.__dict__ or attr in original.__dict__:
                     msg = (
                         f"@event({given.__qualname__}) on"
                         f" {self.method.__qualname__}(): {given.__qualname__} already"
@@ -217,6 +235,10 @@ def event(
     ``NameUpdated``). Raise an exception in the body, before changing anything,
     to refuse the command: no event is then recorded.
 
+    On ``__init__``, it names (or gives) the created event, as the class argument
+    ``created_event_name`` does. Above or beneath a property's ``@<name>.setter``,
+    setting the property triggers the event (an event name is then required).
+
     ::
 
         class MyAggregate(Aggregate):
@@ -259,21 +281,29 @@ def _decorate(
     method: object,
     event_class: type[AggregateEvent[Any]] | None,
     event_name: str | None,
-) -> CommandMethodDecorator:
+) -> Any:
+    if isinstance(method, property) and method.fset is not None:
+        # @event above @<name>.setter: the setter triggers the event.
+        setter = CommandMethodDecorator(method.fset, event_class, event_name)
+        return property(method.fget, setter, method.fdel, method.__doc__)
     if isinstance(method, (property, staticmethod, classmethod)) or not callable(
         method
     ):
         msg = (
-            f"@event decorates a plain method, not {method!r}; for a property, put"
-            " @event beneath @<name>.setter"
+            f"@event decorates a plain method or a property setter, not {method!r};"
+            " for a property, put @event above or beneath @<name>.setter"
         )
         raise TypeError(msg)
     if getattr(method, "__name__", None) == "__init__":
-        msg = (
-            "@event cannot decorate __init__: creating an aggregate already triggers"
-            " its created event. Name that event with the class argument"
-            ' created_event_name (class MyAggregate(Aggregate, created_event_name="'
-            f'{event_name or "Started"}")) instead.'
-        )
-        raise TypeError(msg)
+        # The created event: triggered by calling the aggregate class, applied by
+        # the __init__ body, named (or given) as here.
+        if event_class is not None and not issubclass(event_class, AggregateCreated):
+            msg = (
+                f"@event({event_class.__qualname__}) on __init__: the event of "
+                "__init__ creates the aggregate, so it must be a created event class "
+                "(a subclass of Aggregate.Created)"
+            )
+            raise TypeError(msg)
+        setattr(method, INIT_EVENT_ATTRIBUTE, (event_class, event_name))
+        return method
     return CommandMethodDecorator(method, event_class, event_name)

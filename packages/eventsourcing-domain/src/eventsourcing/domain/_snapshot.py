@@ -6,14 +6,14 @@ from copy import deepcopy
 from typing import Any, Self
 
 from eventsourcing.domain._aggregate import Aggregate
-from eventsourcing.domain._events import DomainEvent
+from eventsourcing.domain._events import DomainEvent, TAggregate
 from eventsourcing.domain._versioning import upcast_state
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.utils import get_topic, resolve_stored_topic
 
 _NOT_STATE = ("_id", "_version", "_pending_events")
 
 
-class Snapshot(DomainEvent):
+class Snapshot(DomainEvent[TAggregate]):
     """The state of an aggregate at a particular version.
 
     :param topic: topic of the aggregate class.
@@ -41,12 +41,12 @@ class Snapshot(DomainEvent):
             state=state,
         )
 
-    def mutate(self, _: None = None) -> Any:
+    def mutate(self, _: None = None) -> TAggregate:
         """Reconstruct the snapshotted aggregate (upcasting old state first)."""
-        aggregate_class = resolve_topic(self.topic)
+        aggregate_class: Any = resolve_stored_topic(self.topic, Aggregate)
         state = deepcopy(self.state)
         upcast_state(aggregate_class, state)
-        aggregate = object.__new__(aggregate_class)
+        aggregate: TAggregate = object.__new__(aggregate_class)
         aggregate.__dict__.update(state)
         aggregate.__dict__.update(
             _id=self.originator_id, _version=self.originator_version, _pending_events=[]
