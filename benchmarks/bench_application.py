@@ -32,7 +32,7 @@ def library(env: dict[str, str], cfg: Config) -> dict[str, float]:
     results: dict[str, float] = {}
     m = cfg.aggregates
 
-    def saving(save: Callable[[Account], None]) -> Callable[[], Callable[[], None]]:
+    def saving(save: Callable[[Account], object]) -> Callable[[], Callable[[], None]]:
         def setup() -> Callable[[], None]:
             def run() -> None:
                 for _ in range(m):

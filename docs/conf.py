@@ -6,7 +6,12 @@ Build with warnings as errors and nitpicky references (what the tests run):
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from pathlib import Path
+from typing import Any
+
+from sphinx.pycode import ModuleAnalyzer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,14 +85,51 @@ nitpick_ignore = [
     ("py:class", "UUID"),
     ("py:class", "EventStore"),
     ("py:class", "ApplicationRecorder"),
+    # Public classes report their public module, so autodoc evaluates their
+    # string annotations there, where standard-library names are not imported.
+    ("py:class", "datetime"),
+    ("py:class", "builtins.type"),
 ]
 nitpick_ignore_regex = [
     # Type variables and private helper types of generic signatures are not
     # documented objects.
     ("py:(class|obj)", r"(.*\.)?_?[A-Z]"),
-    ("py:(class|obj)", r"(.*\.)?(_T|_F|TAggregate|TApplication)"),
+    ("py:(class|obj)", r"(.*\.)?(_T|_F|TAggregate|TApplication|TDomainEvent)"),
     ("py:class", r"eventsourcing\.postgres\._datastore\..*"),
 ]
 # The builtin ``type`` in annotations also matches the ``type`` attribute of every
 # transcoding, which Sphinx reports as an ambiguous reference; the builtin is meant.
 suppress_warnings = ["ref.python"]
+
+
+# -- Attribute docstrings of published classes -----------------------------------
+# Public classes report their public module (``eventsourcing.persistence``), but
+# their source, with the docstrings of attributes, is in private modules beside
+# it (``_transcoding.py``): let autodoc's source analysis of a public module see
+# those of its private modules too.
+_analyzer_for_module = ModuleAnalyzer.for_module.__func__  # type: ignore[attr-defined]
+
+
+def _for_module(cls: Any, modname: str) -> Any:
+    analyzer = _analyzer_for_module(cls, modname)
+    if (
+        not modname.startswith("eventsourcing.")
+        or "._" in modname
+        or getattr(analyzer, "_merged_private_modules", False)
+    ):
+        return analyzer
+    analyzer.analyze()
+    module = importlib.import_module(modname)
+    for info in pkgutil.iter_modules(getattr(module, "__path__", [])):
+        if info.name.startswith("_"):
+            private = _analyzer_for_module(cls, f"{modname}.{info.name}")
+            private.analyze()
+            analyzer.attr_docs.update(private.attr_docs)
+            analyzer.annotations.update(private.annotations)
+            for key in private.tagorder:
+                analyzer.tagorder.setdefault(key, len(analyzer.tagorder))
+    analyzer._merged_private_modules = True
+    return analyzer
+
+
+ModuleAnalyzer.for_module = classmethod(_for_module)  # type: ignore[assignment]

@@ -106,15 +106,17 @@ def test_application_and_process_recorders_of_one_app_share_the_events_file(
     assert factory.process_recorder().max_tracking_id("upstream") == 1
 
 
-def test_aggregate_and_application_recorders_ignore_a_tracking_argument(
+def test_aggregate_and_application_recorders_refuse_a_tracking_argument(
     tmp_path: Path,
 ) -> None:
     factory = Factory("App", {"JSONLINES_PATH": str(tmp_path)})
-    factory.application_recorder().insert_events(
-        [_event()], tracking=Tracking("upstream", 1)
-    )
+    with pytest.raises(TypeError, match="cannot record a tracking record"):
+        factory.application_recorder().insert_events(
+            [_event()], tracking=Tracking("upstream", 1)
+        )
 
     assert factory.process_recorder().max_tracking_id("upstream") == 0
+    assert factory.application_recorder().max_notification_id() == 0
 
 
 def test_prefixed_variables_win_for_their_application(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from eventsourcing.persistence import (
     JSONTranscoder,
     Mapper,
     RecordConflictError,
+    Tracking,
 )
 
 # Each test runs on each installed backend, chosen through os.environ.
@@ -174,21 +175,27 @@ def test_save_of_several_aggregates_is_atomic() -> None:
     assert app.recorder.max_notification_id() == 2
 
 
-def test_save_passes_keyword_arguments_to_the_event_store() -> None:
-    calls: list[dict[str, Any]] = []
+def test_save_passes_tracking_to_the_event_store_and_refuses_other_keywords() -> None:
+    calls: list[Tracking | None] = []
 
     class RecordingEventStore(EventStore):
-        def put(self, events: Any, **kwargs: Any) -> None:
-            calls.append(kwargs)
-            super().put(events)
+        def put(self, events: Any, *, tracking: Tracking | None = None) -> Any:
+            calls.append(tracking)
+            return super().put(events)
 
     class KwargsCounters(Counters):
         def construct_event_store(self) -> EventStore:
             return RecordingEventStore(mapper=self.mapper, recorder=self.recorder)
 
     app = KwargsCounters()
-    app.save(Counter.create(), marker="m")
-    assert calls == [{"marker": "m"}]
+    tracking = Tracking("Upstream", 1)
+    app.save(Counter.create(), tracking=tracking)
+    assert calls == [tracking]
+    counter = Counter.create()
+    with pytest.raises(TypeError, match="'trackign'"):
+        app.save(counter, trackign=tracking)  # type: ignore[call-arg]  # the point
+    assert len(counter.pending_events) == 1
+    assert calls == [tracking]
 
 
 def test_repository_get_and_contains() -> None:

@@ -3,7 +3,7 @@ sequence of notification IDs."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 from uuid import UUID, uuid4
 
 import pytest
@@ -16,7 +16,12 @@ from eventsourcing.application import (
     format_section_id,
     parse_section_id,
 )
-from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    Notification,
+    StoredEvent,
+    Tracking,
+)
 
 
 class NotificationsRecorder(ApplicationRecorder):
@@ -36,7 +41,9 @@ class NotificationsRecorder(ApplicationRecorder):
             for i, notification_id in enumerate(ids, start=1)
         ]
 
-    def insert_events(self, stored_events: list[StoredEvent], **kwargs: Any) -> None:
+    def _insert_events(
+        self, stored_events: list[StoredEvent], tracking: Tracking | None
+    ) -> Sequence[int] | None:
         raise NotImplementedError("these tests only read notifications")
 
     def select_events(

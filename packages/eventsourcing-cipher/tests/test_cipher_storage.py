@@ -106,5 +106,5 @@ def test_reading_with_another_key_fails_clearly(tmp_path: Path) -> None:
         recorder=factory.application_recorder(),
     )
 
-    with pytest.raises(DecryptionError, match="cipher key differs"):
+    with pytest.raises(DecryptionError, match="neither 'CIPHER_KEY' nor one of"):
         list(event_store.get(event.originator_id))

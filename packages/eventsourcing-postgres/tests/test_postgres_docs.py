@@ -76,7 +76,7 @@ def test_postgres_infrastructure_factory_example(
     assert stored_events == [domain_event1]
 
     # And the settings of the example took effect.
-    assert type(factory).__module__ == "eventsourcing.postgres._factory"
+    assert type(factory).__module__ == "eventsourcing.postgres"
     datastore = factory.datastore  # type: ignore[attr-defined]
     assert datastore.conn_max_age == 10
     assert datastore.pre_ping is True

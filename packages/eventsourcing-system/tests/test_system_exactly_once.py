@@ -17,7 +17,7 @@ import pytest
 
 from eventsourcing.application import AggregateNotFound, Application
 from eventsourcing.domain import Aggregate, AggregateCreated, AggregateEvent
-from eventsourcing.persistence import ProcessRecorder
+from eventsourcing.persistence import ProcessRecorder, Recording
 from eventsourcing.system import (
     Follower,
     FollowerFailed,
@@ -143,10 +143,11 @@ class ChaoticFollower(Follower):
         setattr(recorder, "insert_events", chaotic_insert_events)  # noqa: B010
         return recorder
 
-    def record(self, process_event: ProcessEvent) -> None:
+    def record(self, process_event: ProcessEvent) -> list[Recording]:
         CHAOS.maybe_fail("between policy and record")
-        super().record(process_event)
+        recordings = super().record(process_event)
         CHAOS.maybe_fail("after record")
+        return recordings
 
     def get_count(self, name: str) -> int:
         try:

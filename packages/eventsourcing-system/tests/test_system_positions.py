@@ -12,7 +12,12 @@ import pytest
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, AggregateCreated, AggregateEvent
-from eventsourcing.persistence import IntegrityError, RecordConflictError, Tracking
+from eventsourcing.persistence import (
+    IntegrityError,
+    RecordConflictError,
+    Recording,
+    Tracking,
+)
 from eventsourcing.system import Follower, ProcessEvent
 
 
@@ -49,10 +54,11 @@ class Tracker(Follower):
     def policy(self, domain_event: Any, process_event: ProcessEvent) -> None:
         process_event.save(Item.create())
 
-    def record(self, process_event: ProcessEvent) -> None:
-        super().record(process_event)
+    def record(self, process_event: ProcessEvent) -> list[Recording]:
+        recordings = super().record(process_event)
         assert process_event.tracking is not None
         self.recorded.append(process_event.tracking.notification_id)
+        return recordings
 
 
 def sqlite_env(path: Path) -> dict[str, str]:
@@ -205,5 +211,5 @@ def test_instances_racing_on_one_database_process_each_notification_once(
     # One new item per notification: no conflicting results were kept.
     assert followers[0].recorder.max_notification_id() == total
     for follower in followers:
-        follower.factory.close()  # type: ignore[attr-defined]
-    items.factory.close()  # type: ignore[attr-defined]
+        follower.factory.close()
+    items.factory.close()

@@ -4,7 +4,8 @@ append-only file of JSON lines."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from eventsourcing.persistence import (
     AggregateRecorder,
@@ -47,9 +48,12 @@ class JSONLinesAggregateRecorder(AggregateRecorder):
         """Closes the file (also done when the recorder is garbage collected)."""
         self._store.close()
 
-    def insert_events(self, stored_events: list[StoredEvent], **kwargs: Any) -> None:
+    def _insert_events(
+        self, stored_events: list[StoredEvent], tracking: Tracking | None
+    ) -> Sequence[int] | None:
         """Writes stored events into database (one line: all or nothing)."""
         self._store.append(stored_events, None)
+        return None
 
     def select_events(
         self,
@@ -72,6 +76,13 @@ class JSONLinesApplicationRecorder(ApplicationRecorder, JSONLinesAggregateRecord
     """Records stored events in a JSON-lines file with notification IDs 1, 2, 3...
     in the order the batches were appended, across every process sharing the file."""
 
+    def _insert_events(
+        self, stored_events: list[StoredEvent], tracking: Tracking | None
+    ) -> Sequence[int] | None:
+        """Writes stored events into database (one line: all or nothing); returns
+        their notification IDs."""
+        return self._store.append(stored_events, tracking)
+
     def select_notifications(self, start: int, limit: int) -> list[Notification]:
         """Returns a list of event notifications from 'start', limited by 'limit'."""
         return self._store.select_notifications(start, limit)
@@ -85,13 +96,14 @@ class JSONLinesProcessRecorder(ProcessRecorder, JSONLinesApplicationRecorder):
     """Records stored events in a JSON-lines file with the tracking record in the
     same line, so events and tracking record are written atomically."""
 
-    def insert_events(self, stored_events: list[StoredEvent], **kwargs: Any) -> None:
+    def _insert_events(
+        self, stored_events: list[StoredEvent], tracking: Tracking | None
+    ) -> Sequence[int] | None:
         """Writes stored events and the ``tracking`` record (if given) into database:
         one line, all or nothing. A tracking record already recorded raises
         :class:`~eventsourcing.persistence.RecordConflictError` (an
         ``IntegrityError``) and writes nothing."""
-        tracking: Tracking | None = kwargs.get("tracking")
-        self._store.append(stored_events, tracking)
+        return self._store.append(stored_events, tracking)
 
     def max_tracking_id(self, application_name: str) -> int:
         """Returns the last recorded notification ID from given application."""

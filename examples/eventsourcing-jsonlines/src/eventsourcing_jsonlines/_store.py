@@ -195,11 +195,10 @@ class BatchFile:
 
     def append(
         self, stored_events: list[StoredEvent], tracking: Tracking | None
-    ) -> None:
+    ) -> list[int]:
         """Appends one line recording the events and the tracking record, all or
-        nothing: a conflict raises :class:`RecordConflictError` and writes nothing."""
-        if not stored_events and tracking is None:
-            return
+        nothing: a conflict raises :class:`RecordConflictError` and writes nothing.
+        Returns the notification IDs of the events."""
         with self._file_lock() as fd:
             self._catch_up()
             self._check(stored_events, tracking)
@@ -233,6 +232,7 @@ class BatchFile:
                 raise OperationalError(msg) from e
             self._offset += len(line)
             self._apply(batch)
+            return [notification.id for notification in batch[0]]
 
     def _discard(self, fd: int) -> None:
         """Cuts off what a failed write left, so the file ends with a whole line."""

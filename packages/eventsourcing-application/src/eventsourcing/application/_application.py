@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self
 from uuid import UUID
 
 from eventsourcing.domain import Snapshot
@@ -13,20 +15,38 @@ from eventsourcing.persistence import (
     ApplicationRecorder,
     DatetimeAsISO,
     DecimalAsStr,
+    Environment,
     EventStore,
     InfrastructureFactory,
     JSONTranscoder,
     Mapper,
     RecordConflictError,
+    Recording,
+    Tracking,
     Transcoder,
     UUIDAsHex,
 )
 
 from ._log import LocalNotificationLog
+from ._process_event import ProcessEvent
 from ._repository import Repository
 
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar
 
-class Application:
+    from eventsourcing.domain import Aggregate
+
+    # With a default, a bare ``Application`` (no subscript) is still --strict clean.
+    TAggregate = TypeVar("TAggregate", bound=Aggregate, default=Any)
+else:
+    from typing import TypeVar
+
+    TAggregate = TypeVar("TAggregate")
+
+logger = logging.getLogger("eventsourcing.application")
+
+
+class Application(Generic[TAggregate]):
     """Base class for event-sourced applications.
 
     Subclasses define command and query methods that use ``repository`` to get
@@ -34,6 +54,10 @@ class Application:
     Persistence is chosen by environment variables: the ``env`` argument
     overrides ``os.environ``, which overrides the class attributes ``env`` and
     ``is_snapshotting_enabled``.
+
+    ``Application[MyAggregate]`` (as 9.1 code writes it) tells type checkers what
+    ``repository.get()`` returns. An application is a context manager that closes
+    it (:meth:`close`) at the end of the block.
     """
 
     name: ClassVar[str] = "Application"
@@ -47,6 +71,8 @@ class Application:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:
             cls.name = cls.__name__
+
+    repository: Repository[TAggregate]
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         """Constructs the application's factory, mapper, recorder, event store,
@@ -62,8 +88,10 @@ class Application:
 
     def construct_env(self, env: Mapping[str, str] | None = None) -> Mapping[str, str]:
         """Returns the environment that configures the application: the class
-        attribute ``env``, overlaid by ``os.environ``, overlaid by ``env``."""
-        _env = dict(type(self).env)
+        attribute ``env``, overlaid by ``os.environ``, overlaid by ``env`` (an
+        :class:`~eventsourcing.persistence.Environment`, whose repr masks
+        secrets)."""
+        _env = Environment(type(self).env)
         if type(self).is_snapshotting_enabled or type(self).snapshotting_intervals:
             _env["IS_SNAPSHOTTING_ENABLED"] = "y"
         _env.update(os.environ)
@@ -117,7 +145,7 @@ class Application:
         recorder = self.factory.aggregate_recorder(purpose="snapshots")
         return self.factory.event_store(mapper=self.mapper, recorder=recorder)
 
-    def construct_repository(self) -> Repository:
+    def construct_repository(self) -> Repository[TAggregate]:
         """Returns the repository that reconstructs the application's aggregates."""
         return Repository(event_store=self.events, snapshot_store=self.snapshots)
 
@@ -125,21 +153,56 @@ class Application:
         """Returns the notification log that presents the application's events."""
         return LocalNotificationLog(self.recorder, section_size=self.log_section_size)
 
-    def save(self, *aggregates: Any, **kwargs: Any) -> None:
-        """Records the pending events of the given aggregates atomically.
+    def save(self, *objs: Any, tracking: Tracking | None = None) -> list[Recording]:
+        """Records the pending events of the given aggregates atomically (given
+        domain events too; ``None`` is skipped), with the ``tracking`` record if
+        given, through :meth:`record`.
 
         All pending events go to the event store in one call, so when any of them
-        conflicts with a recorded event, nothing is recorded and a
-        :class:`~eventsourcing.persistence.RecordConflictError` is raised. Extra
-        keyword arguments are passed to the event store (and on to the recorder).
+        conflicts with a recorded event, nothing is recorded, the aggregates keep
+        their pending events, and a
+        :class:`~eventsourcing.persistence.RecordConflictError` is raised that
+        says to get the aggregates again and retry. Returns the recordings of the
+        events, with their positions in the notification log.
         """
-        new_events: list[Any] = []
-        for aggregate in aggregates:
-            new_events += aggregate.collect_events()
-        self.events.put(new_events, **kwargs)
+        process_event = ProcessEvent(tracking)
+        process_event.save(*objs)
+        try:
+            recordings = self.record(process_event)
+        except RecordConflictError as error:
+            if process_event.is_recorded:
+                raise
+            process_event.restore_pending_events()
+            msg = (
+                f"{self.name} did not save: {error} Another command has changed "
+                "an aggregate since it was got from the repository: get it again "
+                "and retry the command (eventsourcing.utils.retry can do it)."
+            )
+            raise RecordConflictError(msg) from error
+        except BaseException:
+            if not process_event.is_recorded:
+                process_event.restore_pending_events()
+            raise
+        return recordings or []
+
+    def record(self, process_event: ProcessEvent) -> list[Recording]:
+        """Records the process event's new events, with its tracking record if it
+        has one, in one atomic write; then takes any automatic snapshots
+        ("snapshotting_intervals") and calls :meth:`notify` with the new events.
+
+        :meth:`save` calls this, and so does a follower for each notification it
+        processes; override it to act on every recording.
+        """
+        recordings = self.events.put(
+            process_event.events, tracking=process_event.tracking
+        )
+        process_event.is_recorded = True
         if self.snapshotting_intervals:
-            self.take_automatic_snapshots(aggregates, new_events)
-        self.notify(new_events)
+            self.take_automatic_snapshots(
+                process_event.aggregates, process_event.events
+            )
+        self.notify(process_event.events)
+        return recordings
 
     def take_automatic_snapshots(
         self, aggregates: Sequence[Any], new_events: Sequence[Any]
@@ -178,6 +241,24 @@ class Application:
 
         Subclasses can override this to act on newly saved events.
         """
+
+    def close(self) -> None:
+        """Closes the application's database connections (through its factory).
+
+        .. versionadded:: 9.1.0
+        """
+        self.factory.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def take_snapshot(self, aggregate_id: UUID, version: int | None = None) -> None:
         """Takes a snapshot of the recorded state of an aggregate, optionally at

@@ -2,32 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic
 from uuid import UUID
 
-from eventsourcing.persistence import EventStore
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import DataError, EventStore
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar
+
+    from eventsourcing.domain import Aggregate
+
+    TAggregate = TypeVar("TAggregate", bound=Aggregate, default=Any)
+else:
+    from typing import TypeVar
+
+    TAggregate = TypeVar("TAggregate")
 
 
 class AggregateNotFound(Exception):
     """Raised when a repository has no recorded events for the requested aggregate."""
 
 
-class Repository:
+class Repository(Generic[TAggregate]):
     """Reconstructs aggregates from the events in an :class:`EventStore`.
 
     When a snapshot store is given, the latest snapshot at or below the requested
     version is used as the starting point, so only the events after it are replayed.
+    ``Repository[MyAggregate]`` tells type checkers what :meth:`get` returns.
     """
 
     def __init__(
         self,
-        event_store: EventStore,
-        snapshot_store: EventStore | None = None,
+        event_store: EventStore[Any],
+        snapshot_store: EventStore[Any] | None = None,
     ) -> None:
         self.event_store = event_store
         self.snapshot_store = snapshot_store
 
-    def get(self, aggregate_id: UUID, version: int | None = None) -> Any:
+    def get(self, aggregate_id: UUID, version: int | None = None) -> TAggregate:
         """Returns the aggregate with the given ID, optionally at the given version.
 
         A version beyond the last recorded one gives the last recorded version.
@@ -41,6 +54,13 @@ class Repository:
             for snapshot in self.snapshot_store.get(
                 aggregate_id, lte=version, desc=True, limit=1
             ):
+                if not isinstance(snapshot, Snapshot):
+                    msg = (
+                        f"The snapshot store holds a {type(snapshot).__qualname__} "
+                        f"for aggregate {aggregate_id}, which is not a Snapshot: "
+                        "refused (snapshot records must be snapshots)"
+                    )
+                    raise DataError(msg)
                 aggregate = snapshot.mutate(None)
                 gt = snapshot.originator_version
         domain_event: Any
@@ -51,7 +71,8 @@ class Repository:
             if version is not None:
                 msg += f" at version {version}"
             raise AggregateNotFound(msg)
-        return aggregate
+        result: TAggregate = aggregate
+        return result
 
     def __contains__(self, aggregate_id: object) -> bool:
         """Tells whether any event has been recorded for the given aggregate ID."""

@@ -1,29 +1,35 @@
-"""AES-GCM cipher for application-level encryption of stored event state."""
+"""AES-GCM cipher for application-level encryption of stored event state.
+
+Two formats. :meth:`AESCipher.encrypt` writes eventsourcing 9.1's: ``nonce (12) +
+tag (16) + ciphertext``. :meth:`AESCipher.encrypt_record` writes the bound format,
+``MAGIC (4) + key id (4) + nonce (12) + tag (16) + ciphertext``, whose tag also
+authenticates the header and the record's identity (associated data), so a
+ciphertext moved to another record, relabelled or swapped is refused; the key id
+names the key that encrypted it, so keys can be rotated. Both are always read.
+"""
 
 from __future__ import annotations
 
 import binascii
+import hashlib
+import hmac
 import os
 from base64 import b64decode, b64encode
+from collections.abc import Sequence
 
 from Crypto.Cipher import AES
 
-from eventsourcing.persistence import Cipher, DataError
+from eventsourcing.persistence import Cipher, DecryptionError
 
 KEY_SIZES = (16, 24, 32)
 NONCE_SIZE = 12  # the size GCM is designed for: no extra hashing of the nonce
 TAG_SIZE = 16
+MAGIC = b"\x00EC\x01"  # a 9.1 ciphertext begins with a random nonce instead
+KEY_ID_SIZE = 4
+_HEADER_SIZE = len(MAGIC) + KEY_ID_SIZE
 
 
-class DecryptionError(DataError, ValueError):
-    """Ciphertext that cannot be decrypted: wrong key, truncated, or tampered with.
-
-    GCM authenticates what it encrypts, so such data is refused rather than
-    decrypted to garbage.
-    """
-
-
-def _decode_key(cipher_key: str) -> bytes:
+def _decode_key(cipher_key: str, setting: str = "CIPHER_KEY") -> bytes:
     if not isinstance(cipher_key, str):
         msg = f"AES cipher key must be a base64 string, not {type(cipher_key).__name__}"
         raise TypeError(msg)
@@ -31,7 +37,7 @@ def _decode_key(cipher_key: str) -> bytes:
         key = b64decode(cipher_key, validate=True)
     except (binascii.Error, ValueError) as e:
         msg = (
-            "AES cipher key is not valid base64: set 'CIPHER_KEY' to a key made "
+            f"AES cipher key is not valid base64: set {setting!r} to a key made "
             "by AESCipher.create_key()"
         )
         raise ValueError(msg) from e
@@ -44,20 +50,35 @@ def _decode_key(cipher_key: str) -> bytes:
     return key
 
 
+def key_id(key: bytes) -> bytes:
+    """The 4-byte id that names a key in the ciphertexts it makes: derived from the
+    key by HMAC, so it reveals nothing usable about the key."""
+    return hmac.new(key, b"eventsourcing AES key id", hashlib.sha256).digest()[
+        :KEY_ID_SIZE
+    ]
+
+
 class AESCipher(Cipher):
     """Cipher strategy that uses AES in GCM mode (PyCryptodome).
 
-    Each call of :meth:`encrypt` uses a fresh random nonce and returns
-    ``nonce + tag + ciphertext``; :meth:`decrypt` checks the tag before
-    returning anything.
+    Each encryption uses a fresh random nonce; decryption checks the tag before
+    returning anything. ``old_keys`` ("CIPHER_OLD_KEYS") still decrypt what they
+    encrypted, while the key ("CIPHER_KEY") encrypts everything new.
     """
 
-    def __init__(self, cipher_key: str) -> None:
+    def __init__(self, cipher_key: str, old_keys: Sequence[str] = ()) -> None:
         """Initialise with ``cipher_key``: 16, 24 or 32 bytes encoded as base64.
 
-        The infrastructure factory passes the value of "CIPHER_KEY".
+        The infrastructure factory passes the value of "CIPHER_KEY", and the keys
+        of "CIPHER_OLD_KEYS" as ``old_keys``.
         """
         self._key = _decode_key(cipher_key)
+        self._key_id = key_id(self._key)
+        self._keys = [self._key, *(_decode_key(k, "CIPHER_OLD_KEYS") for k in old_keys)]
+        self._keys_by_id = {key_id(k): k for k in reversed(self._keys)}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(key id {self._key_id.hex()})"
 
     @staticmethod
     def create_key(num_bytes: int) -> str:
@@ -68,32 +89,96 @@ class AESCipher(Cipher):
         return b64encode(os.urandom(num_bytes)).decode("ascii")
 
     def encrypt(self, plaintext: bytes) -> bytes:
-        """Return ``nonce + tag + ciphertext`` for ``plaintext``."""
+        """Return ``nonce + tag + ciphertext`` for ``plaintext`` (9.1's format)."""
         nonce = os.urandom(NONCE_SIZE)
         cipher = AES.new(self._key, AES.MODE_GCM, nonce=nonce)
         ciphertext, tag = cipher.encrypt_and_digest(plaintext)
         return nonce + tag + ciphertext
 
     def decrypt(self, ciphertext: bytes) -> bytes:
-        """Return the plaintext of data made by :meth:`encrypt` with the same key."""
-        if len(ciphertext) < NONCE_SIZE + TAG_SIZE:
+        """Return the plaintext of data made by :meth:`encrypt` or
+        :meth:`encrypt_record` (without associated data) with a configured key."""
+        return self.decrypt_record(ciphertext, b"")
+
+    def encrypt_record(self, plaintext: bytes, associated_data: bytes) -> bytes:
+        """Return the bound format for ``plaintext``: its tag authenticates the
+        header and ``associated_data`` too."""
+        nonce = os.urandom(NONCE_SIZE)
+        header = MAGIC + self._key_id
+        cipher = AES.new(self._key, AES.MODE_GCM, nonce=nonce)
+        cipher.update(header)
+        cipher.update(associated_data)
+        ciphertext, tag = cipher.encrypt_and_digest(plaintext)
+        return b"".join((header, nonce, tag, ciphertext))
+
+    def decrypt_record(self, ciphertext: bytes, associated_data: bytes) -> bytes:
+        """Return the plaintext of a ciphertext in either format: the bound one
+        must have been made for ``associated_data``."""
+        if ciphertext[: len(MAGIC)] == MAGIC:
+            plaintext = self._decrypt_bound(ciphertext, associated_data)
+            if plaintext is not None:
+                return plaintext
+            # A 9.1 ciphertext whose random nonce begins like the header (one in
+            # 2**32) is still read below; anything else fails there too.
+        return self._decrypt_unbound(ciphertext)
+
+    def is_bound(self, ciphertext: bytes) -> bool:
+        """Tell whether a ciphertext is in the bound format."""
+        return ciphertext[: len(MAGIC)] == MAGIC
+
+    def _decrypt_bound(self, data: bytes, associated_data: bytes) -> bytes | None:
+        start = _HEADER_SIZE + NONCE_SIZE + TAG_SIZE
+        if len(data) < start:
+            return None
+        header = data[:_HEADER_SIZE]
+        key = self._keys_by_id.get(header[len(MAGIC) :])
+        if key is None:
+            return None
+        cipher = AES.new(key, AES.MODE_GCM, nonce=data[_HEADER_SIZE : start - TAG_SIZE])
+        cipher.update(header)
+        cipher.update(associated_data)
+        try:
+            return bytes(
+                cipher.decrypt_and_verify(data[start:], data[start - TAG_SIZE : start])
+            )
+        except ValueError:
+            return None
+
+    def _decrypt_unbound(self, data: bytes) -> bytes:
+        if len(data) < NONCE_SIZE + TAG_SIZE:
             msg = (
-                f"Cannot decrypt {len(ciphertext)} bytes: AES-GCM data has at least "
+                f"Cannot decrypt {len(data)} bytes: AES-GCM data has at least "
                 f"{NONCE_SIZE + TAG_SIZE} (nonce and tag), so it is truncated or "
                 "was not encrypted"
             )
             raise DecryptionError(msg)
-        nonce = ciphertext[:NONCE_SIZE]
-        tag = ciphertext[NONCE_SIZE : NONCE_SIZE + TAG_SIZE]
-        cipher = AES.new(self._key, AES.MODE_GCM, nonce=nonce)
-        try:
-            return bytes(
-                cipher.decrypt_and_verify(ciphertext[NONCE_SIZE + TAG_SIZE :], tag)
-            )
-        except ValueError as e:
-            msg = (
-                "Cannot decrypt: authentication failed, so the cipher key differs "
-                "from the one that encrypted the data ('CIPHER_KEY'), or the data "
-                "was truncated or tampered with"
-            )
-            raise DecryptionError(msg) from e
+        nonce = data[:NONCE_SIZE]
+        tag = data[NONCE_SIZE : NONCE_SIZE + TAG_SIZE]
+        body = data[NONCE_SIZE + TAG_SIZE :]
+        failure: ValueError | None = None
+        for key in self._keys:
+            cipher = AES.new(key, AES.MODE_GCM, nonce=nonce)
+            try:
+                return bytes(cipher.decrypt_and_verify(body, tag))
+            except ValueError as e:
+                failure = e
+        if data[: len(MAGIC)] == MAGIC:
+            key_hex = data[len(MAGIC) : _HEADER_SIZE].hex()
+            if data[len(MAGIC) : _HEADER_SIZE] not in self._keys_by_id:
+                msg = (
+                    f"Cannot decrypt: it was encrypted with a key (id {key_hex}) "
+                    "that is neither 'CIPHER_KEY' nor one of 'CIPHER_OLD_KEYS'"
+                )
+            else:
+                msg = (
+                    "Cannot decrypt: authentication failed, so the data was "
+                    "tampered with, truncated, or belongs to another record (moved, "
+                    "relabelled or swapped)"
+                )
+            raise DecryptionError(msg) from failure
+        msg = (
+            "Cannot decrypt: authentication failed, so the cipher key differs "
+            "from the one that encrypted the data ('CIPHER_KEY', 'CIPHER_OLD_KEYS'), "
+            "or the data was truncated or tampered with"
+        )
+        raise DecryptionError(msg) from failure

@@ -318,7 +318,7 @@ class Aggregate(metaclass=MetaAggregate):
         class's, which all its events derive from, its created event included.
         """
 
-    class Created(AggregateCreated[TAggregate], Event[TAggregate]):
+    class Created(AggregateCreated[TAggregate], Event):
         """Event that records the creation of an aggregate."""
 
     @staticmethod

@@ -18,25 +18,34 @@ def publish(module_name: str, namespace: dict[str, Any]) -> None:
     ones, which any release can resolve.
     """
     private_prefix = module_name + "._"
+    moved: list[type] = []
     for name in namespace["__all__"]:
         obj = namespace[name]
         if (isinstance(obj, type) or inspect.isfunction(obj)) and (
             obj.__module__.startswith(private_prefix)
         ):
-            _move(obj, module_name)
+            _move(obj, module_name, moved)
+    for cls in moved:
+        # Subscripted bases (``AggregateEvent[TAggregate]``) copied the private
+        # module of their class when they were made.
+        for base in getattr(cls, "__orig_bases__", ()):
+            origin = getattr(base, "__origin__", None)
+            if origin is not None and base.__module__ != origin.__module__:
+                base.__module__ = origin.__module__
 
 
-def _move(obj: Any, module_name: str) -> None:
+def _move(obj: Any, module_name: str, moved: list[type]) -> None:
     old = obj.__module__
     obj.__module__ = module_name
     if isinstance(obj, type):
+        moved.append(obj)
         for value in vars(obj).values():
             if (
                 isinstance(value, type)
                 and value.__module__ == old
                 and value.__qualname__.startswith(obj.__qualname__ + ".")
             ):
-                _move(value, module_name)
+                _move(value, module_name, moved)
 
 
 def version_getter(distribution: str) -> Callable[[str], Any]:

@@ -6,6 +6,10 @@ Exceptions: :class:`HTTPNotificationLogError` (a failed request); malformed
 section IDs, parameters or JSON raise :class:`ValueError`.
 """
 
+from typing import TYPE_CHECKING
+
+from eventsourcing.utils import publish, version_getter
+
 from ._http import (
     HTTPNotificationLogError,
     HTTPNotificationLogInterface,
@@ -33,3 +37,9 @@ __all__ = [
     "notification_from_dict",
     "notification_to_dict",
 ]
+
+publish(__name__, globals())
+if TYPE_CHECKING:
+    __version__: str
+else:
+    __getattr__ = version_getter("eventsourcing-interface")

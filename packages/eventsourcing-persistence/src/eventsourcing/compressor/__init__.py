@@ -2,8 +2,10 @@
 the compressor ``zlib`` (set "COMPRESSOR_TOPIC" to ``zlib``)."""
 
 import zlib
+from typing import TYPE_CHECKING
 
 from eventsourcing.persistence import Compressor
+from eventsourcing.utils import publish, version_getter
 
 __all__ = ["ZlibCompressor"]
 
@@ -18,3 +20,10 @@ class ZlibCompressor(Compressor):
     def decompress(self, data: bytes) -> bytes:
         """Decompress bytes."""
         return zlib.decompress(data)
+
+
+publish(__name__, globals())
+if TYPE_CHECKING:
+    __version__: str
+else:
+    __getattr__ = version_getter("eventsourcing-persistence")

@@ -8,20 +8,29 @@ Exceptions (PEP 249 shaped, so any backend's driver errors look alike)::
      |    +-- InterfaceError
      |    +-- DatabaseError
      |         +-- DataError
+     |         |    +-- UnreadableRecordError  (also a ValueError: a stored event
+     |         |         |                      that cannot be read back)
+     |         |         +-- ChecksumError      (state changed after writing)
+     |         |         +-- DecryptionError    (wrong key, tampered or moved)
      |         +-- OperationalError
      |         +-- IntegrityError
      |         |    +-- RecordConflictError
      |         +-- InternalError
      |         +-- ProgrammingError
      |         +-- NotSupportedError
-     +-- ValueError
+     +-- ValueError, OSError
           +-- ConfigurationError   (wrong persistence environment variables)
 """
 
+from typing import TYPE_CHECKING
+
+from eventsourcing.persistence._environment import Environment
 from eventsourcing.persistence._errors import (
+    ChecksumError,
     ConfigurationError,
     DatabaseError,
     DataError,
+    DecryptionError,
     IntegrityError,
     InterfaceError,
     InternalError,
@@ -30,6 +39,7 @@ from eventsourcing.persistence._errors import (
     PersistenceError,
     ProgrammingError,
     RecordConflictError,
+    UnreadableRecordError,
 )
 from eventsourcing.persistence._eventstore import EventStore
 from eventsourcing.persistence._factory import InfrastructureFactory
@@ -40,7 +50,12 @@ from eventsourcing.persistence._recorders import (
     ProcessRecorder,
     Recorder,
 )
-from eventsourcing.persistence._records import Notification, StoredEvent, Tracking
+from eventsourcing.persistence._records import (
+    Notification,
+    Recording,
+    StoredEvent,
+    Tracking,
+)
 from eventsourcing.persistence._transcoding import (
     DatetimeAsISO,
     DecimalAsStr,
@@ -49,10 +64,12 @@ from eventsourcing.persistence._transcoding import (
     Transcoding,
     UUIDAsHex,
 )
+from eventsourcing.utils import publish, version_getter
 
 __all__ = [
     "AggregateRecorder",
     "ApplicationRecorder",
+    "ChecksumError",
     "Cipher",
     "Compressor",
     "ConfigurationError",
@@ -60,6 +77,8 @@ __all__ = [
     "DatabaseError",
     "DatetimeAsISO",
     "DecimalAsStr",
+    "DecryptionError",
+    "Environment",
     "EventStore",
     "InfrastructureFactory",
     "IntegrityError",
@@ -75,9 +94,17 @@ __all__ = [
     "ProgrammingError",
     "RecordConflictError",
     "Recorder",
+    "Recording",
     "StoredEvent",
     "Tracking",
     "Transcoder",
     "Transcoding",
     "UUIDAsHex",
+    "UnreadableRecordError",
 ]
+
+publish(__name__, globals())
+if TYPE_CHECKING:
+    __version__: str
+else:
+    __getattr__ = version_getter("eventsourcing-persistence")

@@ -4,9 +4,11 @@ errors arrive as one tree whatever the backend."""
 from __future__ import annotations
 
 __all__ = [
+    "ChecksumError",
     "ConfigurationError",
     "DataError",
     "DatabaseError",
+    "DecryptionError",
     "IntegrityError",
     "InterfaceError",
     "InternalError",
@@ -15,6 +17,7 @@ __all__ = [
     "PersistenceError",
     "ProgrammingError",
     "RecordConflictError",
+    "UnreadableRecordError",
 ]
 
 
@@ -35,6 +38,44 @@ class DatabaseError(PersistenceError):
 
 class DataError(DatabaseError):
     """Raised for errors due to problems with the processed data."""
+
+
+class UnreadableRecordError(DataError, ValueError):
+    """Raised when a stored record cannot be turned back into a domain event: it
+    does not decrypt, decompress, verify or decode, or its topic is refused.
+
+    The message names the record and the settings to check; the attributes
+    identify it (``None`` where not known), and the original error is chained.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        application_name: str | None = None,
+        originator_id: object = None,
+        originator_version: int | None = None,
+        topic: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.application_name = application_name
+        self.originator_id = originator_id
+        self.originator_version = originator_version
+        self.topic = topic
+
+
+class ChecksumError(UnreadableRecordError):
+    """Raised when a stored state does not match its checksum: it was changed or
+    corrupted after it was written."""
+
+
+class DecryptionError(UnreadableRecordError):
+    """Raised when a ciphertext cannot be decrypted: wrong or missing key,
+    truncated, tampered with, or moved to another record.
+
+    Authenticated encryption refuses such data rather than decrypting it to
+    garbage.
+    """
 
 
 class OperationalError(DatabaseError):
@@ -63,10 +104,11 @@ class NotSupportedError(DatabaseError):
     """Raised when a method or database API is not supported by the database."""
 
 
-class ConfigurationError(ValueError):
+class ConfigurationError(ValueError, OSError):
     """Raised when the environment variables that configure persistence are wrong:
     an unknown or ambiguous backend, cipher or compressor name, a topic that does not
     resolve or resolves to the wrong type, or an incomplete cipher configuration.
 
-    A :class:`ValueError`, because the problem is a value the user supplied.
+    A :class:`ValueError`, because the problem is a value the user supplied, and
+    an :class:`OSError` (``EnvironmentError``), which 9.1 code catches.
     """

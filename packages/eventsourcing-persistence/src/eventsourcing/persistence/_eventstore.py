@@ -3,35 +3,80 @@ mapper."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic
+
+from eventsourcing.domain import DomainEvent
+from eventsourcing.persistence._recorders import ApplicationRecorder
+from eventsourcing.persistence._records import Notification, Recording
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from uuid import UUID
 
-    from eventsourcing.domain import DomainEvent
     from eventsourcing.persistence._mapper import Mapper
     from eventsourcing.persistence._recorders import AggregateRecorder
+    from eventsourcing.persistence._records import Tracking
 
 __all__ = ["EventStore"]
 
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar
 
-class EventStore:
-    """Stores and retrieves domain events."""
+    # With a default, a bare ``EventStore`` is ``EventStore[DomainEvent]``.
+    TDomainEvent = TypeVar(
+        "TDomainEvent", bound=DomainEvent[Any], default=DomainEvent[Any]
+    )
+else:
+    from typing import TypeVar
+
+    TDomainEvent = TypeVar("TDomainEvent")
+
+
+class EventStore(Generic[TDomainEvent]):
+    """Stores and retrieves domain events.
+
+    The first event store made with a mapper decides the formats that mapper
+    writes: those of eventsourcing 9.1 when its recorder's store already holds
+    records in 9.1's formats (so that 9.1 can still read it), otherwise the
+    current ones (see the "Migrating from eventsourcing 9.1" page).
+    """
 
     def __init__(self, mapper: Mapper, recorder: AggregateRecorder) -> None:
         self.mapper = mapper
         self.recorder = recorder
+        if mapper.legacy_format is None:
+            mapper.legacy_format = store_holds_legacy_format(mapper, recorder)
 
-    def put(self, events: Sequence[DomainEvent], **kwargs: Any) -> None:
-        """Stores domain events in aggregate sequence.
+    def put(
+        self, events: Sequence[TDomainEvent], *, tracking: Tracking | None = None
+    ) -> list[Recording]:
+        """Stores domain events in aggregate sequence, with the ``tracking`` record
+        if given (a process recorder stores it atomically with the events).
 
         All or nothing: if any event conflicts with a recorded one, none is stored
-        and :class:`RecordConflictError` is raised. Keyword arguments (such as
-        ``tracking``) are passed to the recorder.
+        and :class:`RecordConflictError` is raised. Returns the recordings of the
+        events, with their notification IDs, when the recorder gives them.
         """
         from_domain_event = self.mapper.from_domain_event
-        self.recorder.insert_events([from_domain_event(e) for e in events], **kwargs)
+        stored_events = [from_domain_event(e) for e in events]
+        ids = self.recorder.insert_events(stored_events, tracking=tracking)
+        if not ids:
+            return []
+        return [
+            Recording(
+                event,
+                Notification(
+                    stored.originator_id,
+                    stored.originator_version,
+                    stored.topic,
+                    stored.state,
+                    notification_id,
+                ),
+            )
+            for event, stored, notification_id in zip(
+                events, stored_events, ids, strict=True
+            )
+        ]
 
     def get(
         self,
@@ -40,9 +85,23 @@ class EventStore:
         lte: int | None = None,
         desc: bool = False,
         limit: int | None = None,
-    ) -> Iterator[DomainEvent]:
+    ) -> Iterator[TDomainEvent]:
         """Retrieves domain events from aggregate sequence."""
         stored_events = self.recorder.select_events(
             originator_id, gt=gt, lte=lte, desc=desc, limit=limit
         )
-        return map(self.mapper.to_domain_event, stored_events)
+        return map(self.mapper.to_domain_event, stored_events)  # type: ignore[arg-type]  # the store's events are TDomainEvent
+
+
+def store_holds_legacy_format(mapper: Mapper, recorder: AggregateRecorder) -> bool:
+    """Tell whether the recorder's store holds eventsourcing 9.1's formats: laid
+    out by 9.1, or its newest record not in the current formats."""
+    if getattr(recorder, "legacy_layout", False):
+        return True
+    if not isinstance(recorder, ApplicationRecorder):
+        return False
+    last = recorder.max_notification_id()
+    if not last:
+        return False
+    newest = recorder.select_notifications(last, 1)
+    return bool(newest) and not mapper.writes_current_format_for(newest[0].state)

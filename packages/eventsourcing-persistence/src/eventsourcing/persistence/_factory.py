@@ -3,10 +3,13 @@ an application, configured by environment variables."""
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, Self
 
+from eventsourcing.persistence._environment import Environment
 from eventsourcing.persistence._errors import ConfigurationError
 from eventsourcing.persistence._eventstore import EventStore
 from eventsourcing.persistence._mapper import Cipher, Compressor, Mapper
@@ -14,7 +17,9 @@ from eventsourcing.persistence._plugins import (
     CIPHER_GROUP,
     COMPRESSOR_GROUP,
     INFRASTRUCTURE_GROUP,
+    entry_points,
     load_plugin,
+    load_plugin_object,
 )
 from eventsourcing.utils import strtobool
 
@@ -30,6 +35,35 @@ if TYPE_CHECKING:
 
 __all__ = ["InfrastructureFactory"]
 
+logger = logging.getLogger("eventsourcing.persistence")
+
+# The cipher that "CIPHER_KEY" alone selects, as in eventsourcing 9.1.
+_DEFAULT_CIPHER = "aes"
+_FACTORY_VARIABLES = ("INFRASTRUCTURE_FACTORY", "PERSISTENCE_MODULE")
+
+
+class _ModuleCompressor(Compressor):
+    """A module (or object) with ``compress()`` and ``decompress()`` functions, such
+    as :mod:`zlib`, :mod:`bz2` or :mod:`lzma`, used as a compressor (9.1 style)."""
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({getattr(self.module, '__name__', self.module)!r})"
+        )
+
+    def compress(self, data: bytes) -> bytes:
+        """Compress bytes."""
+        result: bytes = self.module.compress(data)
+        return result
+
+    def decompress(self, data: bytes) -> bytes:
+        """Decompress bytes."""
+        result: bytes = self.module.decompress(data)
+        return result
+
 
 class InfrastructureFactory(ABC):
     """Abstract base class for infrastructure factories.
@@ -39,11 +73,15 @@ class InfrastructureFactory(ABC):
     """
 
     INFRASTRUCTURE_FACTORY = "INFRASTRUCTURE_FACTORY"
+    TOPIC = INFRASTRUCTURE_FACTORY
+    """The name 9.1 gives "INFRASTRUCTURE_FACTORY"."""
     PERSISTENCE_MODULE = "PERSISTENCE_MODULE"
     """Alias of "INFRASTRUCTURE_FACTORY", read by later releases of the library."""
     DEFAULT_INFRASTRUCTURE_FACTORY = "popo"
     CIPHER_TOPIC = "CIPHER_TOPIC"
     CIPHER_KEY = "CIPHER_KEY"
+    CIPHER_OLD_KEYS = "CIPHER_OLD_KEYS"
+    """Keys that decrypt what they encrypted before "CIPHER_KEY" replaced them."""
     COMPRESSOR_TOPIC = "COMPRESSOR_TOPIC"
     IS_SNAPSHOTTING_ENABLED = "IS_SNAPSHOTTING_ENABLED"
 
@@ -68,15 +106,36 @@ class InfrastructureFactory(ABC):
         if not value:
             variable = cls.INFRASTRUCTURE_FACTORY
             value = cls.DEFAULT_INFRASTRUCTURE_FACTORY
+            _warn_of_misspelt_variables(env, application_name)
         factory_cls: type[Self] = load_plugin(
             INFRASTRUCTURE_GROUP, value, cls, variable
         )
-        return factory_cls(application_name=application_name, env=env)
+        factory = factory_cls(application_name=application_name, env=env)
+        logger.info(
+            "Application %r uses the persistence backend %r (%s=%r): %r",
+            application_name,
+            factory_cls.__qualname__,
+            variable,
+            value,
+            factory,
+        )
+        return factory
 
     def __init__(self, application_name: str, env: Mapping[str, str]) -> None:
         """Initialises infrastructure factory object with given application name."""
         self.application_name = application_name
-        self.env = env
+        self.env = env if isinstance(env, Environment) else Environment(env)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(application_name={self.application_name!r})"
+
+    def close(self) -> None:  # noqa: B027 (optional: a backend may hold nothing open)
+        """Closes what the factory opened (connections, files); the recorders it
+        made cannot be used afterwards. Does nothing for backends that hold
+        nothing open.
+
+        .. versionadded:: 9.1.0
+        """
 
     def getenv(
         self, key: str, default: str | None = None, application_name: str | None = None
@@ -99,22 +158,33 @@ class InfrastructureFactory(ABC):
         """Constructs a mapper, with the cipher and compressor that the environment
         configures for ``application_name`` (by default, this factory's
         application; a follower passes the name of the leader it reads)."""
-        return mapper_class(
+        mapper = mapper_class(
             transcoder=transcoder,
             cipher=self.cipher(application_name),
             compressor=self.compressor(application_name),
         )
+        mapper.application_name = application_name or self.application_name
+        return mapper
 
     def cipher(self, application_name: str | None = None) -> Cipher | None:
-        """Reads environment variables "CIPHER_TOPIC" and "CIPHER_KEY" to decide
-        whether or not to construct a cipher.
+        """Reads environment variables "CIPHER_TOPIC", "CIPHER_KEY" and
+        "CIPHER_OLD_KEYS" to decide whether or not to construct a cipher.
 
-        "CIPHER_TOPIC" is an entry-point name (``"aes"``) or a topic. Setting only
-        one of the two variables raises :class:`ConfigurationError`.
+        "CIPHER_TOPIC" is an entry-point name (``"aes"``) or a topic; unset, with
+        "CIPHER_KEY" set, it means ``"aes"`` (as in 9.1). "CIPHER_OLD_KEYS" lists
+        keys (comma-separated) that still decrypt what they encrypted, after a key
+        rotation. "CIPHER_TOPIC" without a key raises :class:`ConfigurationError`.
         """
         topic = self.getenv(self.CIPHER_TOPIC, application_name=application_name)
         key = self.getenv(self.CIPHER_KEY, application_name=application_name)
+        old_keys = self.getenv(self.CIPHER_OLD_KEYS, application_name=application_name)
         if not topic and not key:
+            if old_keys:
+                msg = (
+                    f"{self.CIPHER_OLD_KEYS} is set but {self.CIPHER_KEY} is not: "
+                    f"set {self.CIPHER_KEY} to the key that encrypts new events."
+                )
+                raise ConfigurationError(msg)
             return None
         if not key:
             msg = (
@@ -125,31 +195,67 @@ class InfrastructureFactory(ABC):
             )
             raise ConfigurationError(msg)
         if not topic:
-            msg = (
-                f"{self.CIPHER_KEY} is set but {self.CIPHER_TOPIC} is not. Set "
-                f"{self.CIPHER_TOPIC} to a cipher name (such as 'aes', from "
-                f"eventsourcing-cipher) or topic, or unset {self.CIPHER_KEY} to store "
-                "events unencrypted."
-            )
-            raise ConfigurationError(msg)
+            if _DEFAULT_CIPHER not in entry_points(CIPHER_GROUP):
+                msg = (
+                    f"{self.CIPHER_KEY} is set, which means the AES cipher, but "
+                    "eventsourcing-cipher is not installed: install it, or set "
+                    f"{self.CIPHER_TOPIC} to another cipher, or unset "
+                    f"{self.CIPHER_KEY} to store events unencrypted."
+                )
+                raise ConfigurationError(msg)
+            topic = _DEFAULT_CIPHER
         cipher_cls: type[Cipher] = load_plugin(
             CIPHER_GROUP, topic, Cipher, self.CIPHER_TOPIC
         )
-        return cipher_cls(cipher_key=key)
+        if not old_keys:
+            try:
+                return cipher_cls(cipher_key=key)
+            except (TypeError, ValueError) as e:
+                msg = (
+                    f"{self.CIPHER_KEY} is not a valid key for the cipher {topic!r}: "
+                    f"{e}"
+                )
+                raise ConfigurationError(msg) from e
+        keys = [k.strip() for k in old_keys.split(",") if k.strip()]
+        try:
+            return cipher_cls(cipher_key=key, old_keys=keys)  # type: ignore[call-arg]  # a rotating cipher takes old_keys
+        except TypeError as e:
+            msg = (
+                f"{self.CIPHER_OLD_KEYS} is set but the cipher {cipher_cls.__name__} "
+                f"does not take old keys ({e}); unset {self.CIPHER_OLD_KEYS}."
+            )
+            raise ConfigurationError(msg) from e
+        except ValueError as e:
+            msg = (
+                f"{self.CIPHER_KEY} or {self.CIPHER_OLD_KEYS} is not a valid key for "
+                f"the cipher {topic!r}: {e}"
+            )
+            raise ConfigurationError(msg) from e
 
     def compressor(self, application_name: str | None = None) -> Compressor | None:
         """Reads environment variable "COMPRESSOR_TOPIC" to decide whether or not to
         construct a compressor.
 
-        "COMPRESSOR_TOPIC" is an entry-point name (``"zlib"``) or a topic.
+        "COMPRESSOR_TOPIC" is an entry-point name (``"zlib"``), a topic of a
+        :class:`Compressor` class, or (as in 9.1) the name or topic of a module with
+        ``compress()`` and ``decompress()`` functions (``"bz2"``, ``"lzma"``).
         """
         topic = self.getenv(self.COMPRESSOR_TOPIC, application_name=application_name)
         if not topic:
             return None
-        compressor_cls: type[Compressor] = load_plugin(
-            COMPRESSOR_GROUP, topic, Compressor, self.COMPRESSOR_TOPIC
+        obj = load_plugin_object(COMPRESSOR_GROUP, topic, self.COMPRESSOR_TOPIC)
+        if isinstance(obj, type) and issubclass(obj, Compressor):
+            return obj()
+        if callable(getattr(obj, "compress", None)) and callable(
+            getattr(obj, "decompress", None)
+        ):
+            return _ModuleCompressor(obj)
+        msg = (
+            f"{self.COMPRESSOR_TOPIC}={topic!r} gives {obj!r:.100}, which is neither a "
+            "subclass of eventsourcing.persistence.Compressor nor a module with "
+            "compress() and decompress() functions. Name a compressor instead."
         )
-        return compressor_cls()
+        raise ConfigurationError(msg)
 
     def event_store(self, **kwargs: Any) -> EventStore:
         """Constructs an event store (keyword arguments ``mapper`` and ``recorder``)."""
@@ -191,3 +297,27 @@ def _getenv(
         if prefixed in env:
             return env[prefixed]
     return env.get(key, default)
+
+
+def _warn_of_misspelt_variables(env: Mapping[str, str], application_name: str) -> None:
+    """Warn when no backend is chosen but a variable looks like a misspelt choice."""
+    suspects = []
+    for name in env:
+        upper = name.upper()
+        if any(upper.endswith(v) for v in _FACTORY_VARIABLES) and (
+            upper not in _FACTORY_VARIABLES
+        ):
+            continue  # another application's own choice
+        if upper in _FACTORY_VARIABLES:
+            continue  # set, but empty
+        close = difflib.get_close_matches(upper, _FACTORY_VARIABLES, n=1, cutoff=0.8)
+        if close or "INFRASTRUCTURE" in upper or "PERSISTENCE_MOD" in upper:
+            suspects.append(name)
+    if suspects:
+        logger.warning(
+            "Application %r stores its events in memory (the default backend "
+            "'popo'), although %s %s set: did you mean INFRASTRUCTURE_FACTORY?",
+            application_name,
+            ", ".join(sorted(suspects)),
+            "is" if len(suspects) == 1 else "are",
+        )

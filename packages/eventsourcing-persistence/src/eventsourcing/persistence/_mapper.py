@@ -1,20 +1,40 @@
 """The mapper converts domain events to stored events and back, with optional
-compression and encryption of the serialised state."""
+compression and encryption of the serialised state.
+
+Stored formats: with a cipher that binds records (:meth:`Cipher.encrypt_record`),
+each ciphertext authenticates its record's identity; without a cipher, the state
+carries a checksum (see ``_formats``). A mapper writing to a store that holds
+eventsourcing 9.1's formats writes those instead (``legacy_format``), so 9.1 can
+still read the store; it reads every format whatever it writes.
+"""
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing.domain import upcast_state
+from eventsourcing.domain import DomainEvent, upcast_state
+from eventsourcing.persistence._errors import (
+    ChecksumError,
+    DecryptionError,
+    UnreadableRecordError,
+)
+from eventsourcing.persistence._formats import (
+    add_checksum,
+    has_checksum,
+    record_identity,
+    verify_checksum,
+)
 from eventsourcing.persistence._records import StoredEvent
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.utils import get_topic, resolve_stored_topic
 
 if TYPE_CHECKING:
-    from eventsourcing.domain import DomainEvent
     from eventsourcing.persistence._transcoding import Transcoder
 
 __all__ = ["Cipher", "Compressor", "Mapper"]
+
+logger = logging.getLogger("eventsourcing.persistence")
 
 
 class Compressor(ABC):
@@ -34,6 +54,10 @@ class Cipher(ABC):
 
     The infrastructure factory constructs the class named by "CIPHER_TOPIC" with the
     value of "CIPHER_KEY" as ``cipher_key``.
+
+    A cipher that can authenticate data beside the plaintext overrides
+    :meth:`encrypt_record` and :meth:`decrypt_record`, so that each stored
+    ciphertext is bound to its record; the defaults encrypt without binding.
     """
 
     @abstractmethod
@@ -48,13 +72,40 @@ class Cipher(ABC):
     def decrypt(self, ciphertext: bytes) -> bytes:
         """Return plaintext for given ciphertext."""
 
+    def encrypt_record(self, plaintext: bytes, associated_data: bytes) -> bytes:
+        """Return ciphertext for a record's state that authenticates
+        ``associated_data`` (the record's identity) too.
+
+        .. versionadded:: 9.1.0
+        """
+        return self.encrypt(plaintext)
+
+    def decrypt_record(self, ciphertext: bytes, associated_data: bytes) -> bytes:
+        """Return the plaintext of a record's state encrypted by
+        :meth:`encrypt_record` (or by :meth:`encrypt`, as before binding).
+
+        .. versionadded:: 9.1.0
+        """
+        return self.decrypt(ciphertext)
+
+    def is_bound(self, ciphertext: bytes) -> bool:
+        """Tell whether a ciphertext is in the format of :meth:`encrypt_record`,
+        rather than an older one (a cipher that does not bind records has only
+        one format, so its ciphertexts always count as current).
+
+        .. versionadded:: 9.1.0
+        """
+        return True
+
 
 class Mapper:
     """Converts between domain event objects and :class:`StoredEvent` objects.
 
     Uses a :class:`Transcoder`, and optionally a cryptographic cipher and compressor.
-    The state is compressed and then encrypted on the way in, decrypted and then
-    decompressed on the way out.
+    The state is compressed and then encrypted (or given a checksum, without a
+    cipher) on the way in, decrypted (or verified) and then decompressed on the way
+    out. Any failure to read a stored event raises
+    :class:`~eventsourcing.persistence.UnreadableRecordError`, naming the record.
     """
 
     def __init__(
@@ -66,15 +117,36 @@ class Mapper:
         self.transcoder = transcoder
         self.compressor = compressor
         self.cipher = cipher
+        self.application_name = ""
+        """The application whose events this mapper reads (in error messages)."""
+        self.legacy_format: bool | None = None
+        """Whether to write eventsourcing 9.1's formats (no checksum, unbound
+        ciphertexts); ``None`` until the first event store using this mapper has
+        looked at its store (see :class:`EventStore`), which then means ``False``."""
         self._topics: dict[type[Any], str] = {}
         self._classes: dict[str, type[Any]] = {}
 
-    def from_domain_event(self, domain_event: DomainEvent) -> StoredEvent:
+    def writes_current_format_for(self, state: bytes) -> bool:
+        """Tell whether a stored state is in the formats this mapper writes to a
+        new store (checksummed, or bound ciphertext), rather than 9.1's."""
+        if self.cipher is not None:
+            return self.cipher.is_bound(state)
+        return has_checksum(state)
+
+    def from_domain_event(self, domain_event: DomainEvent[Any]) -> StoredEvent:
         """Converts the given domain event to a :class:`StoredEvent` object."""
         cls = type(domain_event)
         topic = self._topics.get(cls)
         if topic is None:
             topic = self._topics[cls] = get_topic(cls)
+            if topic.startswith("__main__:"):
+                logger.warning(
+                    "Storing %s under the topic %r: a class defined in the script "
+                    "that is run (__main__) cannot be loaded by any other program; "
+                    "define it in a module that the script imports",
+                    cls.__qualname__,
+                    topic,
+                )
         state = domain_event.__dict__.copy()
         # The stored event holds the originator ID and version in their own fields.
         originator_id = state.pop("originator_id")
@@ -85,8 +157,16 @@ class Mapper:
         data = self.transcoder.encode(state)
         if self.compressor is not None:
             data = self.compressor.compress(data)
-        if self.cipher is not None:
-            data = self.cipher.encrypt(data)
+        cipher = self.cipher
+        if self.legacy_format:
+            if cipher is not None:
+                data = cipher.encrypt(data)
+        elif cipher is not None:
+            data = cipher.encrypt_record(
+                data, record_identity(originator_id, originator_version, topic)
+            )
+        else:
+            data = add_checksum(data, originator_id, originator_version, topic)
         return StoredEvent(
             originator_id=originator_id,
             originator_version=originator_version,
@@ -94,25 +174,109 @@ class Mapper:
             state=data,
         )
 
-    def to_domain_event(self, stored: StoredEvent) -> DomainEvent:
+    def to_domain_event(self, stored: StoredEvent) -> DomainEvent[Any]:
         """Converts the given :class:`StoredEvent` to a domain event object.
 
         The state is upcast to the current version of the event class, and the event
-        is constructed without calling ``__init__()``.
+        is constructed without calling ``__init__()``. Its topic must name a domain
+        event class (see :func:`~eventsourcing.utils.resolve_stored_topic`).
         """
-        data = stored.state
-        if self.cipher is not None:
-            data = self.cipher.decrypt(data)
-        if self.compressor is not None:
-            data = self.compressor.decompress(data)
-        state: dict[str, Any] = self.transcoder.decode(data)
-        cls = self._classes.get(stored.topic)
-        if cls is None:
-            cls = self._classes[stored.topic] = resolve_topic(stored.topic)
-        if "class_version" in state or getattr(cls, "class_version", 1) > 1:
-            upcast_state(cls, state)
+        try:
+            data = self._open(stored)
+            state: Any = self.transcoder.decode(data)
+            if type(state) is not dict:
+                msg = f"the state is a {type(state).__name__}, not an object"
+                raise TypeError(msg)
+            cls = self._classes.get(stored.topic)
+            if cls is None:
+                cls = resolve_stored_topic(stored.topic, DomainEvent)
+                self._classes[stored.topic] = cls
+            if "class_version" in state or getattr(cls, "class_version", 1) > 1:
+                upcast_state(cls, state)
+        except UnreadableRecordError as error:
+            raise self._error(type(error), stored, str(error), "") from error
+        except Exception as error:
+            hint = self._hint(error)
+            message = f"{type(error).__name__}: {error}"
+            raise self._error(UnreadableRecordError, stored, message, hint) from error
         state["originator_id"] = stored.originator_id
         state["originator_version"] = stored.originator_version
-        domain_event: DomainEvent = object.__new__(cls)
+        domain_event: DomainEvent[Any] = object.__new__(cls)
         domain_event.__dict__.update(state)
         return domain_event
+
+    def _open(self, stored: StoredEvent) -> bytes:
+        """Return the (compressed) serialised state: decrypted or verified."""
+        data = stored.state
+        if self.cipher is not None:
+            if has_checksum(data):
+                msg = (
+                    "the state is not encrypted (it carries the checksum of state "
+                    "stored without a cipher), but a cipher is configured: an "
+                    "unencrypted record in an encrypted store is refused"
+                )
+                raise DecryptionError(msg)
+            identity = record_identity(
+                stored.originator_id, stored.originator_version, stored.topic
+            )
+            data = self.cipher.decrypt_record(data, identity)
+        elif has_checksum(data):
+            verified = verify_checksum(
+                data, stored.originator_id, stored.originator_version, stored.topic
+            )
+            if verified is None:
+                msg = (
+                    "the state does not match its checksum: it was changed or "
+                    "corrupted after it was written (or moved from another record)"
+                )
+                raise ChecksumError(msg)
+            data = verified
+        if self.compressor is not None:
+            try:
+                data = self.compressor.decompress(data)
+            except Exception as error:
+                msg = (
+                    f"it does not decompress ({type(error).__name__}: {error}); "
+                    "COMPRESSOR_TOPIC must name the compressor it was written with"
+                )
+                raise UnreadableRecordError(msg) from error
+        return data
+
+    def _hint(self, error: BaseException) -> str:
+        causes = [error]
+        while causes[-1].__cause__ is not None and len(causes) < 5:
+            causes.append(causes[-1].__cause__)
+        if not any(isinstance(cause, UnicodeDecodeError) for cause in causes):
+            return ""
+        if self.cipher is None:
+            return (
+                " The state is not text: if the store was written encrypted or "
+                "compressed, set CIPHER_TOPIC and CIPHER_KEY, or COMPRESSOR_TOPIC, "
+                "as they were."
+            )
+        return (
+            " The state decrypted but is not text: if the store was written "
+            "compressed, set COMPRESSOR_TOPIC as it was."
+        )
+
+    def _error(
+        self,
+        error_class: type[UnreadableRecordError],
+        stored: StoredEvent,
+        reason: str,
+        hint: str,
+    ) -> UnreadableRecordError:
+        name = self.application_name
+        where = f" of application {name!r}" if name else ""
+        message = (
+            f"Cannot read the stored event{where} with originator ID "
+            f"{stored.originator_id}, version {stored.originator_version} and topic "
+            f"{stored.topic!r:.200}: {reason.rstrip('.')}.{hint}"
+        )
+        return error_class(
+            message,
+            application_name=self.application_name or None,
+            originator_id=stored.originator_id,
+            originator_version=stored.originator_version,
+            topic=stored.topic,
+        )

@@ -4,7 +4,10 @@ points: persistence backends, ciphers and compressors."""
 from __future__ import annotations
 
 import functools
+import importlib
 import importlib.metadata
+import importlib.util
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence._errors import ConfigurationError
@@ -20,6 +23,7 @@ __all__ = [
     "entry_points",
     "installed_names",
     "load_plugin",
+    "load_plugin_object",
 ]
 
 INFRASTRUCTURE_GROUP = "eventsourcing.infrastructure"
@@ -70,16 +74,33 @@ def load_plugin(group: str, value: str, base: type[Any], variable: str) -> type[
     """Returns the subclass of ``base`` that ``value`` names, read from the
     environment variable ``variable``.
 
-    ``value`` is either the name of an entry point in ``group`` (``"sqlite"``) or a
-    topic (``"eventsourcing.sqlite:Factory"``). Raises :class:`ConfigurationError`
-    when the name is unknown or claimed by several distributions, when loading fails
-    and when the loaded object is not a subclass of ``base``.
+    ``value`` is the name of an entry point in ``group`` (``"sqlite"``), a topic
+    (``"eventsourcing.sqlite:Factory"``), or the name of a module that defines
+    the class as ``Factory`` (``"eventsourcing.sqlite"``, as later releases of the
+    original library write it). Raises :class:`ConfigurationError` when the name is
+    unknown or claimed by several distributions, when loading fails and when the
+    loaded object is not a subclass of ``base``.
     """
+    noun, _ = _KINDS[group]
+    obj = load_plugin_object(group, value, variable)
+    if isinstance(obj, ModuleType):
+        obj = getattr(obj, "Factory", obj)
+    if not (isinstance(obj, type) and issubclass(obj, base)):
+        msg = (
+            f"{variable}={value!r} gives {obj!r}, which is not a subclass of "
+            f"{base.__module__}.{base.__qualname__}. Name a {noun} class instead."
+        )
+        raise ConfigurationError(msg)
+    return obj
+
+
+def load_plugin_object(group: str, value: str, variable: str) -> Any:
+    """Returns what ``value`` names: an entry point of ``group``, a topic, or a
+    module (see :func:`load_plugin`), without checking its type."""
     noun, hint = _KINDS[group]
-    obj: Any
     if ":" in value:
         try:
-            obj = resolve_topic(value)
+            return resolve_topic(value)
         except Exception as e:
             msg = (
                 f"Could not resolve the topic {value!r} given by {variable} to a "
@@ -88,41 +109,52 @@ def load_plugin(group: str, value: str, base: type[Any], variable: str) -> type[
                 f"({_installed(group)})."
             )
             raise ConfigurationError(msg) from e
-    else:
-        candidates = entry_points(group).get(value)
-        if candidates is None:
-            msg = (
-                f"No {noun} {value!r} (installed: {_installed(group)}). "
-                "Is it misspelled, or is its distribution not installed? "
-                f"{hint} ({variable} takes a name from the entry-point group "
-                f"{group!r} or a topic such as 'package.module:Class'.)"
-            )
-            raise ConfigurationError(msg)
-        distributions = sorted({_distribution_name(ep) for ep in candidates})
-        if len(distributions) > 1:
-            msg = (
-                f"The {noun} name {value!r} is claimed by several installed "
-                f"distributions ({', '.join(distributions)}) in the entry-point group "
-                f"{group!r}. Uninstall all but one of them, or set {variable} to a "
-                f"topic instead: {', '.join(repr(ep.value) for ep in candidates)}."
-            )
-            raise ConfigurationError(msg)
-        entry_point = candidates[0]
-        try:
-            obj = entry_point.load()
-        except Exception as e:
-            msg = (
-                f"Could not load the {noun} {value!r} ({entry_point.value!r}, from "
-                f"{distributions[0]}): {e}. Is its distribution installed correctly?"
-            )
-            raise ConfigurationError(msg) from e
-    if not (isinstance(obj, type) and issubclass(obj, base)):
+    candidates = entry_points(group).get(value)
+    if candidates is None:
+        module = _import_module(value, noun, variable)
+        if module is not None:
+            return module
         msg = (
-            f"{variable}={value!r} gives {obj!r}, which is not a subclass of "
-            f"{base.__module__}.{base.__qualname__}. Name a {noun} class instead."
+            f"No {noun} {value!r} (installed: {_installed(group)}). "
+            "Is it misspelled, or is its distribution not installed? "
+            f"{hint} ({variable} takes a name from the entry-point group "
+            f"{group!r} or a topic such as 'package.module:Class'.)"
         )
         raise ConfigurationError(msg)
-    return obj
+    distributions = sorted({_distribution_name(ep) for ep in candidates})
+    if len(distributions) > 1:
+        msg = (
+            f"The {noun} name {value!r} is claimed by several installed "
+            f"distributions ({', '.join(distributions)}) in the entry-point group "
+            f"{group!r}. Uninstall all but one of them, or set {variable} to a "
+            f"topic instead: {', '.join(repr(ep.value) for ep in candidates)}."
+        )
+        raise ConfigurationError(msg)
+    entry_point = candidates[0]
+    try:
+        return entry_point.load()
+    except Exception as e:
+        msg = (
+            f"Could not load the {noun} {value!r} ({entry_point.value!r}, from "
+            f"{distributions[0]}): {e}. Is its distribution installed correctly?"
+        )
+        raise ConfigurationError(msg) from e
+
+
+def _import_module(name: str, noun: str, variable: str) -> ModuleType | None:
+    """The module named ``name``, or ``None`` when there is no such module."""
+    try:
+        if not name or importlib.util.find_spec(name) is None:
+            return None
+    except (ImportError, ValueError):
+        return None  # a parent package is missing, or the name is not a module's
+    try:
+        return importlib.import_module(name)
+    except Exception as e:
+        msg = (
+            f"Could not import the module {name!r} given by {variable} as a {noun}: {e}"
+        )
+        raise ConfigurationError(msg) from e
 
 
 def _installed(group: str) -> str:

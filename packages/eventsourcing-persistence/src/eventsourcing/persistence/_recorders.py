@@ -1,15 +1,24 @@
 """Recorders write stored events to a datastore and read them back; each backend
-implements these abstract base classes."""
+implements these abstract base classes.
+
+The write contract is defined once, here: :meth:`AggregateRecorder.insert_events`
+checks its arguments, returns at once for an empty batch without a tracking
+record, and refuses a tracking record where it cannot be stored; a backend
+implements the one write method :meth:`AggregateRecorder._insert_events`.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+from eventsourcing.persistence._records import StoredEvent, Tracking
 
 if TYPE_CHECKING:
     from uuid import UUID
 
-    from eventsourcing.persistence._records import Notification, StoredEvent
+    from eventsourcing.persistence._records import Notification
 
 __all__ = ["AggregateRecorder", "ApplicationRecorder", "ProcessRecorder", "Recorder"]
 
@@ -17,18 +26,82 @@ __all__ = ["AggregateRecorder", "ApplicationRecorder", "ProcessRecorder", "Recor
 class Recorder(ABC):  # noqa: B024 (an abstract marker base, as documented)
     """Abstract base class for stored event recorders."""
 
+    legacy_layout: bool = False
+    """True for a recorder on a store laid out by eventsourcing 9.1, into which
+    records are written in 9.1's formats so that 9.1 can still read the store."""
+
 
 class AggregateRecorder(Recorder):
     """Abstract base class for recorders that record and retrieve stored events for
     domain model aggregates."""
 
-    @abstractmethod
-    def insert_events(self, stored_events: list[StoredEvent], **kwargs: Any) -> None:
-        """Writes stored events into database.
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        legacy = cls.__dict__.get("insert_events")
+        if legacy is not None and "_insert_events" not in cls.__dict__:
+            # A recorder written for 9.1 overrides insert_events(events, **kwargs):
+            # keep it as the backend's write method, behind the checked contract.
+            def _insert_events(
+                self: Any, stored_events: list[StoredEvent], tracking: Tracking | None
+            ) -> Sequence[int] | None:
+                if tracking is None:
+                    result: Sequence[int] | None = legacy(self, stored_events)
+                else:
+                    result = legacy(self, stored_events, tracking=tracking)
+                return result
+
+            cls._insert_events = _insert_events  # type: ignore[method-assign]  # adapts a 9.1 recorder
+            cls.insert_events = AggregateRecorder.insert_events  # type: ignore[method-assign]  # the checked contract
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], *, tracking: Tracking | None = None
+    ) -> Sequence[int] | None:
+        """Writes stored events into database, with the ``tracking`` record if
+        given (only a :class:`ProcessRecorder` stores one).
 
         All or nothing: if any event has the originator ID and version of an
-        event already recorded (or of another event in the batch), no event is
-        written and :class:`RecordConflictError` is raised.
+        event already recorded (or of another event in the batch), or the
+        tracking record was already recorded, nothing is written and
+        :class:`RecordConflictError` is raised. Returns the notification IDs of
+        the new events when the recorder gives them (application recorders do),
+        else ``None``.
+        """
+        events = stored_events if type(stored_events) is list else list(stored_events)
+        for stored_event in events:
+            if not isinstance(stored_event, StoredEvent):
+                msg = (
+                    f"insert_events() takes StoredEvent objects, not "
+                    f"{stored_event!r:.100}: map domain events with a Mapper first "
+                    "(EventStore.put() does)"
+                )
+                raise TypeError(msg)
+        if tracking is None:
+            if not events:
+                return [] if isinstance(self, ApplicationRecorder) else None
+        elif not isinstance(self, ProcessRecorder):
+            msg = (
+                f"{type(self).__name__} cannot record a tracking record: only a "
+                "process recorder (InfrastructureFactory.process_recorder()) stores "
+                "the position of a processed notification"
+            )
+            raise TypeError(msg)
+        elif not isinstance(tracking, Tracking):
+            msg = f"tracking must be a Tracking object, not {tracking!r:.100}"
+            raise TypeError(msg)
+        return self._insert_events(events, tracking)
+
+    @abstractmethod
+    def _insert_events(
+        self, stored_events: list[StoredEvent], tracking: Tracking | None
+    ) -> Sequence[int] | None:
+        """The backend's write: records the events, and the tracking record if not
+        ``None``, atomically, raising :class:`RecordConflictError` (having written
+        nothing) on any conflict; returns the new notification IDs where there
+        are any.
+
+        Called by :meth:`insert_events` with checked arguments: never an empty
+        batch without a tracking record, and a tracking record only for a
+        :class:`ProcessRecorder`.
         """
 
     @abstractmethod
@@ -54,7 +127,9 @@ class ApplicationRecorder(AggregateRecorder):
 
     Extends the behaviour of aggregate recorders by recording aggregate events in a
     total order that allows the stored events also to be retrieved as event
-    notifications. Notification IDs start at 1 and increase with each event.
+    notifications. Notification IDs start at 1 and increase with each event;
+    :meth:`~AggregateRecorder.insert_events` returns the IDs of the events it
+    recorded.
     """
 
     @abstractmethod

@@ -11,9 +11,13 @@ and identical in every way to those the generated method would make.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-__all__ = ["Notification", "StoredEvent", "Tracking"]
+if TYPE_CHECKING:
+    from eventsourcing.domain import DomainEvent
+
+__all__ = ["Notification", "Recording", "StoredEvent", "Tracking"]
 
 
 @dataclass(frozen=True)
@@ -77,3 +81,26 @@ class Tracking:
         fields = self.__dict__
         fields["application_name"] = application_name
         fields["notification_id"] = notification_id
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A domain event as it was recorded: the event and its notification, whose
+    ``id`` is its position in the application's notification log.
+
+    :meth:`~eventsourcing.persistence.EventStore.put` returns one for each event
+    an application recorder records, so that a caller can wait for a read model
+    to catch up with what it just saved.
+
+    .. versionadded:: 9.1.0
+    """
+
+    domain_event: DomainEvent[Any]
+    notification: Notification
+
+    def __init__(
+        self, domain_event: DomainEvent[Any], notification: Notification
+    ) -> None:
+        fields = self.__dict__
+        fields["domain_event"] = domain_event
+        fields["notification"] = notification

@@ -25,8 +25,9 @@ __all__ = [
 class Transcoding(ABC):
     """Abstract base class for custom transcodings.
 
-    Subclasses set the class attributes :attr:`type` (the transcoded type) and
-    :attr:`name` (the name recorded with the data, so it must never change).
+    Subclasses set the class attributes :attr:`~Transcoding.type` (the transcoded
+    type) and :attr:`~Transcoding.name` (the name recorded with the data, so it must
+    never change).
     """
 
     type: ClassVar[builtins.type[Any]]

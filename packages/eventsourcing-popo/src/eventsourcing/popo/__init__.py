@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_left, bisect_right
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from eventsourcing.persistence import (
     AggregateRecorder,
@@ -17,8 +17,10 @@ from eventsourcing.persistence import (
     StoredEvent,
     Tracking,
 )
+from eventsourcing.utils import publish, version_getter
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from uuid import UUID
 
 __all__ = [
@@ -44,13 +46,17 @@ class POPOAggregateRecorder(AggregateRecorder):
         # originator ID -> (sorted versions, events in the same order)
         self._sequences: dict[UUID, tuple[list[int], list[StoredEvent]]] = {}
 
-    def insert_events(self, stored_events: list[StoredEvent], **kwargs: Any) -> None:
+    def _insert_events(
+        self, stored_events: list[StoredEvent], tracking: Tracking | None
+    ) -> Sequence[int] | None:
         """Writes stored events into database."""
         with self._database_lock:
-            self._assert_uniqueness(stored_events, **kwargs)
-            self._update_table(stored_events, **kwargs)
+            self._assert_uniqueness(stored_events, tracking)
+            return self._update_table(stored_events, tracking)
 
-    def _assert_uniqueness(self, stored_events: list[StoredEvent], **_: Any) -> None:
+    def _assert_uniqueness(
+        self, stored_events: list[StoredEvent], tracking: Tracking | None
+    ) -> None:
         sequences = self._sequences
         # The keys of the batch so far, to find a key repeated in the batch; not
         # needed when the batch is one aggregate's events in ascending order
@@ -100,7 +106,9 @@ class POPOAggregateRecorder(AggregateRecorder):
                     )
                     raise RecordConflictError(msg)
 
-    def _update_table(self, stored_events: list[StoredEvent], **_: Any) -> None:
+    def _update_table(
+        self, stored_events: list[StoredEvent], tracking: Tracking | None
+    ) -> Sequence[int] | None:
         sequences = self._sequences
         for stored_event in stored_events:
             version = stored_event.originator_version
@@ -117,6 +125,7 @@ class POPOAggregateRecorder(AggregateRecorder):
                 index = bisect_left(versions, version)
                 versions.insert(index, version)
                 events.insert(index, stored_event)
+        return None
 
     def select_events(
         self,
@@ -150,14 +159,16 @@ class POPOApplicationRecorder(ApplicationRecorder, POPOAggregateRecorder):
         super().__init__()
         self._notifications: list[Notification] = []
 
-    def _update_table(self, stored_events: list[StoredEvent], **_: Any) -> None:
+    def _update_table(
+        self, stored_events: list[StoredEvent], tracking: Tracking | None
+    ) -> Sequence[int] | None:
         # Notifications are immutable, so each is made once, when it is recorded,
         # and reading the log is a slice. The aggregate sequences are updated in
         # the same loop (as in POPOAggregateRecorder._update_table), since this
         # is the hot path of every write.
         sequences = self._sequences
         notifications = self._notifications
-        notification_id = len(notifications)
+        notification_id = first_id = len(notifications)
         # The sequence of the previous event's ID object (see _assert_uniqueness).
         last_id: object = _NO_ID
         sequence: tuple[list[int], list[StoredEvent]] | None = None
@@ -189,6 +200,7 @@ class POPOApplicationRecorder(ApplicationRecorder, POPOAggregateRecorder):
                 index = bisect_left(versions, version)
                 versions.insert(index, version)
                 events.insert(index, stored_event)
+        return range(first_id + 1, notification_id + 1)
 
     def select_notifications(self, start: int, limit: int) -> list[Notification]:
         """Returns a list of event notifications from 'start', limited by 'limit'."""
@@ -210,10 +222,9 @@ class POPOProcessRecorder(ProcessRecorder, POPOApplicationRecorder):
         self._max_tracking_ids: dict[str, int] = {}
 
     def _assert_uniqueness(
-        self, stored_events: list[StoredEvent], **kwargs: Any
+        self, stored_events: list[StoredEvent], tracking: Tracking | None
     ) -> None:
-        super()._assert_uniqueness(stored_events, **kwargs)
-        tracking: Tracking | None = kwargs.get("tracking")
+        super()._assert_uniqueness(stored_events, tracking)
         if tracking is not None and tracking.notification_id in self._tracking.get(
             tracking.application_name, ()
         ):
@@ -224,14 +235,16 @@ class POPOProcessRecorder(ProcessRecorder, POPOApplicationRecorder):
             )
             raise RecordConflictError(msg)
 
-    def _update_table(self, stored_events: list[StoredEvent], **kwargs: Any) -> None:
-        super()._update_table(stored_events, **kwargs)
-        tracking: Tracking | None = kwargs.get("tracking")
+    def _update_table(
+        self, stored_events: list[StoredEvent], tracking: Tracking | None
+    ) -> Sequence[int] | None:
+        ids = super()._update_table(stored_events, tracking)
         if tracking is not None:
             name = tracking.application_name
             self._tracking.setdefault(name, set()).add(tracking.notification_id)
             if tracking.notification_id > self._max_tracking_ids.get(name, 0):
                 self._max_tracking_ids[name] = tracking.notification_id
+        return ids
 
     def max_tracking_id(self, application_name: str) -> int:
         """Returns the last recorded notification ID from given application."""
@@ -252,3 +265,10 @@ class Factory(InfrastructureFactory):
     def process_recorder(self) -> ProcessRecorder:
         """Constructs a process recorder."""
         return POPOProcessRecorder()
+
+
+publish(__name__, globals())
+if TYPE_CHECKING:
+    __version__: str
+else:
+    __getattr__ = version_getter("eventsourcing-popo")

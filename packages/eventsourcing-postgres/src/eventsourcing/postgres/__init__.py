@@ -21,6 +21,8 @@ Wrong environment variables raise
 :class:`~eventsourcing.persistence.ConfigurationError`.
 """
 
+from typing import TYPE_CHECKING
+
 from eventsourcing.postgres._datastore import InvalidIdentifier, PostgresDatastore
 from eventsourcing.postgres._factory import Factory
 from eventsourcing.postgres._recorders import (
@@ -28,6 +30,7 @@ from eventsourcing.postgres._recorders import (
     PostgresApplicationRecorder,
     PostgresProcessRecorder,
 )
+from eventsourcing.utils import publish, version_getter
 
 __all__ = [
     "Factory",
@@ -37,3 +40,9 @@ __all__ = [
     "PostgresDatastore",
     "PostgresProcessRecorder",
 ]
+
+publish(__name__, globals())
+if TYPE_CHECKING:
+    __version__: str
+else:
+    __getattr__ = version_getter("eventsourcing-postgres")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from psycopg2 import sql
@@ -52,6 +53,7 @@ class PostgresAggregateRecorder(AggregateRecorder):
             ).format(self.events_table)
         )
         self._selects: dict[tuple[bool, bool, bool, bool], Statement] = {}
+        self._returns_ids = False
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.datastore!r}, {self.events_table_name!r})"
@@ -69,14 +71,19 @@ class PostgresAggregateRecorder(AggregateRecorder):
         """Create the tables (and schema) unless they exist."""
         self.datastore.create_tables(self.create_table_statements())
 
-    def insert_events(self, stored_events: list[StoredEvent], **kwargs: Any) -> None:
+    def _insert_events(
+        self, stored_events: list[StoredEvent], tracking: Tracking | None
+    ) -> Sequence[int] | None:
         """Writes stored events into database, all or none of them."""
-        if not stored_events:
-            return
-        self.datastore.write(lambda cursor: self._insert_events(cursor, stored_events))
+        self.datastore.write(lambda cursor: self._write_rows(cursor, stored_events))
+        return None
 
-    def _insert_events(self, cursor: Any, stored_events: list[StoredEvent]) -> None:
-        execute_values(
+    def _write_rows(
+        self, cursor: Any, stored_events: list[StoredEvent]
+    ) -> list[int] | None:
+        """Insert the rows; returns their notification IDs if the statement
+        returns them."""
+        rows = execute_values(
             cursor,
             self._insert.render(cursor),
             [
@@ -84,7 +91,9 @@ class PostgresAggregateRecorder(AggregateRecorder):
                 for e in stored_events
             ],
             page_size=len(stored_events),
+            fetch=self._returns_ids,
         )
+        return [row[0] for row in rows] if self._returns_ids else None
 
     def select_events(
         self,
@@ -144,6 +153,13 @@ class PostgresApplicationRecorder(PostgresAggregateRecorder, ApplicationRecorder
         self, datastore: PostgresDatastore, events_table_name: str = "stored_events"
     ) -> None:
         super().__init__(datastore, events_table_name)
+        self._insert = Statement(
+            sql.SQL(
+                "INSERT INTO {} (originator_id, originator_version, topic, state) "
+                "VALUES %s RETURNING notification_id"
+            ).format(self.events_table)
+        )
+        self._returns_ids = True
         self._lock = datastore.lock_table(self.events_table)
         self._select_notifications = Statement(
             sql.SQL(
@@ -165,13 +181,15 @@ class PostgresApplicationRecorder(PostgresAggregateRecorder, ApplicationRecorder
             ).format(self.events_table, _EVENT_COLUMNS)
         ]
 
-    def insert_events(self, stored_events: list[StoredEvent], **kwargs: Any) -> None:
-        """Writes stored events into database, all or none of them."""
-        if not stored_events:
-            return
-        self.datastore.write(
-            lambda cursor: self._insert_events(cursor, stored_events), begin=self._lock
+    def _insert_events(
+        self, stored_events: list[StoredEvent], tracking: Tracking | None
+    ) -> Sequence[int] | None:
+        """Writes stored events into database, all or none of them; returns their
+        notification IDs."""
+        ids: list[int] | None = self.datastore.write(
+            lambda cursor: self._write_rows(cursor, stored_events), begin=self._lock
         )
+        return ids
 
     def select_notifications(self, start: int, limit: int) -> list[Notification]:
         """Returns a list of event notifications from 'start', limited by 'limit'."""
@@ -240,14 +258,14 @@ class PostgresProcessRecorder(PostgresApplicationRecorder, ProcessRecorder):
             ).format(self.tracking_table),
         ]
 
-    def insert_events(self, stored_events: list[StoredEvent], **kwargs: Any) -> None:
+    def _insert_events(
+        self, stored_events: list[StoredEvent], tracking: Tracking | None
+    ) -> Sequence[int] | None:
         """Writes stored events and the ``tracking`` record (if given) atomically."""
-        tracking: Tracking | None = kwargs.get("tracking")
         if tracking is None:
-            super().insert_events(stored_events)
-            return
+            return super()._insert_events(stored_events, tracking)
 
-        def insert(cursor: DeferringCursor) -> None:
+        def insert(cursor: DeferringCursor) -> list[int] | None:
             # Sent with BEGIN and the events, in one round trip.
             cursor.defer(
                 cursor.mogrify(
@@ -256,9 +274,11 @@ class PostgresProcessRecorder(PostgresApplicationRecorder, ProcessRecorder):
                 )
             )
             if stored_events:
-                self._insert_events(cursor, stored_events)
+                return self._write_rows(cursor, stored_events)
+            return []
 
-        self.datastore.write(insert, begin=self._lock)
+        ids: list[int] | None = self.datastore.write(insert, begin=self._lock)
+        return ids
 
     def max_tracking_id(self, application_name: str) -> int:
         """Returns the last recorded notification ID from given application."""

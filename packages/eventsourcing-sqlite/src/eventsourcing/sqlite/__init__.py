@@ -17,19 +17,29 @@ Exceptions raised here are those of :mod:`eventsourcing.persistence`, with the
         └── NotSupportedError
 """
 
+from typing import TYPE_CHECKING
+
 from eventsourcing.sqlite._datastore import InvalidTableName, SQLiteDatastore
-from eventsourcing.sqlite._factory import Factory
+from eventsourcing.sqlite._factory import Factory, Layout
 from eventsourcing.sqlite._recorders import (
     SQLiteAggregateRecorder,
     SQLiteApplicationRecorder,
     SQLiteProcessRecorder,
 )
+from eventsourcing.utils import publish, version_getter
 
 __all__ = [
     "Factory",
     "InvalidTableName",
+    "Layout",
     "SQLiteAggregateRecorder",
     "SQLiteApplicationRecorder",
     "SQLiteDatastore",
     "SQLiteProcessRecorder",
 ]
+
+publish(__name__, globals())
+if TYPE_CHECKING:
+    __version__: str
+else:
+    __getattr__ = version_getter("eventsourcing-sqlite")

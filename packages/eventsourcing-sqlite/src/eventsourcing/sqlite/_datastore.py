@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sqlite3
@@ -25,7 +26,12 @@ from eventsourcing.persistence import (
     RecordConflictError,
 )
 
+logger = logging.getLogger("eventsourcing.sqlite")
+
 DEFAULT_LOCK_TIMEOUT = 5.0
+SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+DEFAULT_SYNCHRONOUS = "FULL"
+DEFAULT_FILE_MODE = 0o600
 # SQLite keeps its busy timeout as a 32-bit count of milliseconds, and the driver
 # silently turns larger values (and infinity) into no waiting at all.
 MAX_LOCK_TIMEOUT = 2_000_000.0
@@ -108,8 +114,26 @@ class SQLiteDatastore:
     process-wide lock per URI, while one extra connection keeps the database alive.
     """
 
-    def __init__(self, db_name: str, lock_timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        db_name: str,
+        lock_timeout: float | None = None,
+        *,
+        synchronous: str = DEFAULT_SYNCHRONOUS,
+        file_mode: int = DEFAULT_FILE_MODE,
+    ) -> None:
         self.db_name = db_name
+        if synchronous.upper() not in SYNCHRONOUS_MODES:
+            msg = (
+                f"SQLite synchronous mode must be one of {', '.join(SYNCHRONOUS_MODES)}"
+                f", not {synchronous!r}"
+            )
+            raise ValueError(msg)
+        self.synchronous = synchronous.upper()
+        if not 0 <= file_mode <= 0o777:
+            msg = f"SQLite file mode must be from 0o000 to 0o777, not {file_mode!r}"
+            raise ValueError(msg)
+        self.file_mode = file_mode
         if lock_timeout is None:
             lock_timeout = DEFAULT_LOCK_TIMEOUT
         if not 0 <= lock_timeout <= MAX_LOCK_TIMEOUT:  # also refuses NaN
@@ -136,6 +160,27 @@ class SQLiteDatastore:
             with _shared_memory_locks_guard:
                 self._lock = _shared_memory_locks.setdefault(db_name, threading.RLock())
             self._keeper = self._connect()
+        else:
+            self._create_file()
+        logger.info(
+            "SQLite database %r (%s)",
+            db_name,
+            "in memory"
+            if self.is_memory
+            else f"WAL journal, synchronous={self.synchronous}",
+        )
+
+    def _create_file(self) -> None:
+        """Create a new database file with ``file_mode`` (owner only, by default),
+        which SQLite gives its WAL and shared-memory files too."""
+        path = urlsplit(self.db_name).path if self._uri else self.db_name
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, self.file_mode)
+        except FileExistsError:
+            return  # an existing file keeps its mode
+        except OSError:
+            return  # let SQLite report what is wrong with the path
+        os.close(fd)
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -148,9 +193,10 @@ class SQLiteDatastore:
             )
             if not self.is_memory:
                 self._use_wal(connection)
-                # With WAL, NORMAL is durable across application crashes and
-                # avoids an fsync per commit.
-                connection.execute("PRAGMA synchronous=NORMAL")
+                # FULL (SQLite's default) syncs the WAL at each commit, so what
+                # was committed survives a power loss; NORMAL only an application
+                # crash (see the durability page of the documentation).
+                connection.execute(f"PRAGMA synchronous={self.synchronous}")
         except sqlite3.Error as e:
             msg = f"Could not open SQLite database {self.db_name!r}: {e}"
             raise translate_error(e, msg) from e

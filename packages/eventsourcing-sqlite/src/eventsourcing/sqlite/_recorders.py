@@ -1,7 +1,15 @@
-"""Aggregate, application and process recorders that keep stored events in SQLite."""
+"""Aggregate, application and process recorders that keep stored events in SQLite.
+
+Two row layouts. The current one declares ``notification_id INTEGER PRIMARY KEY``
+and stores originator IDs as ``str(uuid)``. With ``legacy=True`` a recorder reads
+and writes the rows of a store that eventsourcing 9.1 laid out: notification IDs
+are the table's implicit ``rowid``, originator IDs 32 hex digits, and the
+columns nullable, so that 9.1 can still read what is written.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 from itertools import starmap
 from typing import Any
@@ -23,7 +31,8 @@ _setattr = object.__setattr__
 
 def _uuid(text: str) -> UUID:
     # UUID(text) strips braces and a "urn:uuid:" prefix and checks the length,
-    # none of which a string written by str(UUID) needs; this is equal to it.
+    # none of which a string written by str(UUID) or UUID.hex needs; this is equal
+    # to it.
     uuid: UUID = _new(UUID)
     _setattr(uuid, "int", int(text.replace("-", ""), 16))
     _setattr(uuid, "is_safe", SafeUUID.unknown)
@@ -38,6 +47,10 @@ def _tracking_table_name(events_table_name: str) -> str:
     return events_table_name + "_tracking"
 
 
+def _id_text(legacy: bool) -> Any:
+    return (lambda uuid: uuid.hex) if legacy else str
+
+
 class SQLiteAggregateRecorder(AggregateRecorder):
     """Records stored events in aggregate sequences in one SQLite table.
 
@@ -46,10 +59,16 @@ class SQLiteAggregateRecorder(AggregateRecorder):
     """
 
     def __init__(
-        self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"
+        self,
+        datastore: SQLiteDatastore,
+        events_table_name: str = "stored_events",
+        *,
+        legacy: bool = False,
     ) -> None:
         self.datastore = datastore
         self.events_table_name = events_table_name
+        self.legacy_layout = legacy
+        self._id_text = _id_text(legacy)
         self._events = quote_identifier(events_table_name)
         table = self._events
         self._insert_sql = (
@@ -75,6 +94,14 @@ class SQLiteAggregateRecorder(AggregateRecorder):
 
     def create_table_statements(self) -> list[str]:
         """The SQL that creates this recorder's tables when they do not exist."""
+        if self.legacy_layout:
+            return [
+                (
+                    f"CREATE TABLE IF NOT EXISTS {self._events} (originator_id TEXT, "
+                    "originator_version INTEGER, topic TEXT, state BLOB, "
+                    "PRIMARY KEY (originator_id, originator_version)) WITHOUT ROWID"
+                )
+            ]
         return [
             (
                 f"CREATE TABLE IF NOT EXISTS {self._events} ("
@@ -92,23 +119,33 @@ class SQLiteAggregateRecorder(AggregateRecorder):
             for statement in self.create_table_statements():
                 connection.execute(statement)
 
-    def insert_events(self, stored_events: list[StoredEvent], **kwargs: Any) -> None:
+    def _insert_events(
+        self, stored_events: list[StoredEvent], tracking: Tracking | None
+    ) -> Sequence[int] | None:
         """Write the stored events atomically: all of them, or none on any conflict."""
         with self.datastore.transaction(write=True) as connection:
-            self._insert(connection, stored_events, **kwargs)
+            return self._insert(connection, stored_events, tracking)
 
     def _insert(
-        self, connection: Any, stored_events: list[StoredEvent], **kwargs: Any
-    ) -> None:
-        if not stored_events:
-            return  # as when a follower records only its position
-        connection.executemany(
-            self._insert_sql,
-            [
-                (str(e.originator_id), e.originator_version, e.topic, e.state)
-                for e in stored_events
-            ],
-        )
+        self,
+        connection: Any,
+        stored_events: list[StoredEvent],
+        tracking: Tracking | None,
+    ) -> Sequence[int] | None:
+        id_text = self._id_text
+        rows = [
+            (id_text(e.originator_id), e.originator_version, e.topic, e.state)
+            for e in stored_events
+        ]
+        if len(rows) == 1:
+            cursor = connection.execute(self._insert_sql, rows[0])
+            return [cursor.lastrowid]
+        if not rows:
+            return []  # as when a follower records only its position
+        connection.executemany(self._insert_sql, rows)
+        # The write lock is held, so the new rows got the next IDs in turn.
+        ((last,),) = connection.execute("SELECT last_insert_rowid()").fetchall()
+        return range(last - len(rows) + 1, last + 1)
 
     def select_events(
         self,
@@ -119,7 +156,7 @@ class SQLiteAggregateRecorder(AggregateRecorder):
         limit: int | None = None,
     ) -> list[StoredEvent]:
         """Read the events of one aggregate, filtered by version and ordered."""
-        params: list[Any] = [str(originator_id)]
+        params: list[Any] = [self._id_text(originator_id)]
         if gt is not None:
             params.append(gt)
         if lte is not None:
@@ -140,18 +177,31 @@ class SQLiteApplicationRecorder(SQLiteAggregateRecorder, ApplicationRecorder):
     """
 
     def __init__(
-        self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"
+        self,
+        datastore: SQLiteDatastore,
+        events_table_name: str = "stored_events",
+        *,
+        legacy: bool = False,
     ) -> None:
-        super().__init__(datastore, events_table_name)
+        super().__init__(datastore, events_table_name, legacy=legacy)
         table = self._events
+        id_column = "rowid" if legacy else "notification_id"
         self._select_notifications_sql = (
-            "SELECT notification_id, originator_id, originator_version, topic, state "
-            f"FROM {table} WHERE notification_id >= ? ORDER BY notification_id LIMIT ?"
+            f"SELECT {id_column}, originator_id, originator_version, topic, state "
+            f"FROM {table} WHERE {id_column} >= ? ORDER BY {id_column} LIMIT ?"
         )
-        self._max_notification_id_sql = f"SELECT MAX(notification_id) FROM {table}"
+        self._max_notification_id_sql = f"SELECT MAX({id_column}) FROM {table}"
 
     def create_table_statements(self) -> list[str]:
         """The SQL that creates this recorder's tables when they do not exist."""
+        if self.legacy_layout:
+            return [
+                (
+                    f"CREATE TABLE IF NOT EXISTS {self._events} (originator_id TEXT, "
+                    "originator_version INTEGER, topic TEXT, state BLOB, "
+                    "PRIMARY KEY (originator_id, originator_version))"
+                )
+            ]
         return [
             (
                 f"CREATE TABLE IF NOT EXISTS {self._events} ("
@@ -174,8 +224,7 @@ class SQLiteApplicationRecorder(SQLiteAggregateRecorder, ApplicationRecorder):
 
     def max_notification_id(self) -> int:
         """Return the largest notification id, or 0 when there are no events."""
-        with self.datastore.transaction(write=False) as connection:
-            (value,) = connection.execute(self._max_notification_id_sql).fetchone()
+        ((value,),) = self.datastore.fetchall(self._max_notification_id_sql)
         return int(value or 0)
 
 
@@ -191,8 +240,10 @@ class SQLiteProcessRecorder(SQLiteApplicationRecorder, ProcessRecorder):
         datastore: SQLiteDatastore,
         events_table_name: str = "stored_events",
         tracking_table_name: str | None = None,
+        *,
+        legacy: bool = False,
     ) -> None:
-        super().__init__(datastore, events_table_name)
+        super().__init__(datastore, events_table_name, legacy=legacy)
         if tracking_table_name is None:
             tracking_table_name = _tracking_table_name(events_table_name)
         self.tracking_table_name = tracking_table_name
@@ -208,20 +259,22 @@ class SQLiteProcessRecorder(SQLiteApplicationRecorder, ProcessRecorder):
 
     def create_table_statements(self) -> list[str]:
         """The SQL that creates this recorder's tables when they do not exist."""
+        not_null = "" if self.legacy_layout else " NOT NULL"
         return [
             *super().create_table_statements(),
             (
                 f"CREATE TABLE IF NOT EXISTS {self._tracking} ("
-                "application_name TEXT NOT NULL, "
-                "notification_id INTEGER NOT NULL, "
+                f"application_name TEXT{not_null}, "
+                f"notification_id INTEGER{not_null}, "
                 "PRIMARY KEY (application_name, notification_id)) WITHOUT ROWID"
             ),
         ]
 
-    def insert_events(self, stored_events: list[StoredEvent], **kwargs: Any) -> None:
+    def _insert_events(
+        self, stored_events: list[StoredEvent], tracking: Tracking | None
+    ) -> Sequence[int] | None:
         """Write the stored events and the tracking record atomically: all of them,
         or none on any conflict."""
-        tracking: Tracking | None = kwargs.get("tracking")
         if tracking is not None and not stored_events:
             # Only a follower's position (its policy saved nothing): one
             # statement, which is atomic on its own.
@@ -229,19 +282,21 @@ class SQLiteProcessRecorder(SQLiteApplicationRecorder, ProcessRecorder):
                 self._insert_tracking_sql,
                 (tracking.application_name, tracking.notification_id),
             )
-            return
-        super().insert_events(stored_events, **kwargs)
+            return []
+        return super()._insert_events(stored_events, tracking)
 
     def _insert(
-        self, connection: Any, stored_events: list[StoredEvent], **kwargs: Any
-    ) -> None:
-        tracking: Tracking | None = kwargs.get("tracking")
+        self,
+        connection: Any,
+        stored_events: list[StoredEvent],
+        tracking: Tracking | None,
+    ) -> Sequence[int] | None:
         if tracking is not None:
             connection.execute(
                 self._insert_tracking_sql,
                 (tracking.application_name, tracking.notification_id),
             )
-        super()._insert(connection, stored_events)
+        return super()._insert(connection, stored_events, tracking)
 
     def max_tracking_id(self, application_name: str) -> int:
         """Return the last notification id tracked from ``application_name``, or 0."""

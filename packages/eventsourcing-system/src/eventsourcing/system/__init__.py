@@ -5,11 +5,15 @@ Exceptions: :class:`RunnerAlreadyStarted`, :class:`RunnerNotStarted` and
 :class:`FollowerFailed` (which chains the follower's original error).
 """
 
+from typing import TYPE_CHECKING
+
+from eventsourcing.application import ProcessEvent
+from eventsourcing.utils import publish, version_getter
+
 from ._application import (
     Follower,
     Leader,
     ProcessApplication,
-    ProcessEvent,
     Promptable,
 )
 from ._definition import System
@@ -40,3 +44,9 @@ __all__ = [
     "SingleThreadedRunner",
     "System",
 ]
+
+publish(__name__, globals())
+if TYPE_CHECKING:
+    __version__: str
+else:
+    __getattr__ = version_getter("eventsourcing-system")

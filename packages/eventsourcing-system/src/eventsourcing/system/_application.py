@@ -3,52 +3,29 @@ other and process each other's event notifications exactly once."""
 
 from __future__ import annotations
 
-import heapq
+import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from eventsourcing.application import Application, NotificationLog
+from eventsourcing.application import Application, NotificationLog, ProcessEvent
 from eventsourcing.persistence import IntegrityError, Mapper, ProcessRecorder, Tracking
 
 from ._reader import NotificationLogReader
 
-# Tracking objects are made for every notification processed, without the frozen
-# dataclass __init__ (equal and identical in every way to Tracking(...)).
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar
 
+    from eventsourcing.domain import Aggregate
 
-class ProcessEvent:
-    """Keeps together a :class:`~eventsourcing.persistence.Tracking` object, the
-    position of a notification in a leader's log, and the new domain events that
-    result from processing that notification."""
+    TAggregate = TypeVar("TAggregate", bound=Aggregate, default=Any)
+else:
+    from typing import TypeVar
 
-    def __init__(self, tracking: Tracking | None = None) -> None:
-        """Initialises the process event with the given tracking object."""
-        self.tracking = tracking
-        self.events: list[Any] = []
-        self.aggregates: list[Any] = []
+    TAggregate = TypeVar("TAggregate")
 
-    def save(self, *aggregates: Any) -> None:
-        """Collects the pending domain events of the given aggregates.
-
-        ``events`` keeps the order in which the events were triggered across all
-        aggregates saved so far (by timestamp), and each aggregate's own events
-        always stay in version order.
-        """
-        by_originator: dict[Any, list[Any]] = {}
-        for event in self.events:
-            by_originator.setdefault(event.originator_id, []).append(event)
-        for aggregate in aggregates:
-            if not any(saved is aggregate for saved in self.aggregates):
-                self.aggregates.append(aggregate)
-            for event in aggregate.collect_events():
-                by_originator.setdefault(event.originator_id, []).append(event)
-        # heapq.merge consumes each list in its own order, so a clock that steps
-        # backwards can never reorder the versions of one aggregate.
-        self.events = list(
-            heapq.merge(*by_originator.values(), key=lambda e: e.timestamp)
-        )
+logger = logging.getLogger("eventsourcing.system")
 
 
 class Promptable(ABC):
@@ -59,7 +36,7 @@ class Promptable(ABC):
         """Receives the name of a leader that has new domain event notifications."""
 
 
-class Leader(Application):
+class Leader(Application[TAggregate]):
     """An application that keeps track of its followers and prompts them whenever
     it has saved new domain events."""
 
@@ -84,7 +61,7 @@ class Leader(Application):
             follower.receive_prompt(self.name)
 
 
-class Follower(Application, Promptable):
+class Follower(Application[TAggregate], Promptable):
     """An application that follows the notification logs of other applications and
     processes their domain events with its :meth:`policy`, recording the results
     atomically with the position of each notification, so that each notification
@@ -128,8 +105,9 @@ class Follower(Application, Promptable):
     def pull_and_process(self, name: str) -> None:
         """Pulls the unseen notifications of the named application and processes
         each one: the notification becomes a domain event, :meth:`policy` is
-        called with it and a new :class:`ProcessEvent` tracking its position,
-        and the process event is recorded with :meth:`record`.
+        called with it and a new :class:`~eventsourcing.application.ProcessEvent`
+        tracking its position, and the process event is recorded with
+        :meth:`~eventsourcing.application.Application.record`.
 
         Calls from one thread are serialised; a call made while the same log is
         already being processed by this thread (a prompt arriving through a loop of
@@ -186,7 +164,7 @@ class Follower(Application, Promptable):
                 try:
                     record(process_event)
                 except IntegrityError:
-                    if positions.get(name, 0) >= notification_id:
+                    if process_event.is_recorded:
                         raise  # recorded: the error came after (e.g. from notify())
                     recorded = self.recorder.max_tracking_id(name)
                     if recorded < notification_id:
@@ -208,28 +186,7 @@ class Follower(Application, Promptable):
         domain event's notification.
         """
 
-    def record(self, process_event: ProcessEvent) -> None:
-        """Records the process event's new events and its tracking record in one
-        atomic write, takes any automatic snapshots ("snapshotting_intervals"), then
-        calls :meth:`~eventsourcing.application.Application.notify` with the new
-        events."""
-        tracking = process_event.tracking
-        if tracking is None:
-            self.events.put(process_event.events)
-        else:
-            self.events.put(process_event.events, tracking=tracking)
-            name = tracking.application_name
-            if self._positions.get(name, tracking.notification_id) < (
-                tracking.notification_id
-            ):
-                self._positions[name] = tracking.notification_id
-        if self.snapshotting_intervals:
-            self.take_automatic_snapshots(
-                process_event.aggregates, process_event.events
-            )
-        self.notify(process_event.events)
 
-
-class ProcessApplication(Leader, Follower, ABC):
+class ProcessApplication(Leader[TAggregate], Follower[TAggregate], ABC):
     """Base class for event processing applications that are both leaders and
     followers."""

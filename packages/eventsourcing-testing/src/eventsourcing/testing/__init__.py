@@ -2,6 +2,8 @@
 :class:`unittest.TestCase` classes that a backend subclasses, implementing one
 factory method (see the README of eventsourcing-testing)."""
 
+from typing import TYPE_CHECKING
+
 from eventsourcing.testing._base import ContractTestCase
 from eventsourcing.testing._factory import (
     EventStoreTestCase,
@@ -12,6 +14,7 @@ from eventsourcing.testing._recorders import (
     ApplicationRecorderTestCase,
     ProcessRecorderTestCase,
 )
+from eventsourcing.utils import publish, version_getter
 
 __all__ = [
     "AggregateRecorderTestCase",
@@ -21,3 +24,9 @@ __all__ = [
     "InfrastructureFactoryTestCase",
     "ProcessRecorderTestCase",
 ]
+
+publish(__name__, globals())
+if TYPE_CHECKING:
+    __version__: str
+else:
+    __getattr__ = version_getter("eventsourcing-testing")
