@@ -189,7 +189,9 @@ class Factory(InfrastructureFactory):
         if own in tables or shared_layout is None:
             return Layout(shared=False, legacy=False)
         others = sorted(
-            name for name in tables if name.endswith("_events") and name != own
+            name
+            for name in tables
+            if name.endswith("_events") and name not in (own, SHARED_EVENTS_TABLE)
         )
         if others:
             msg = (

@@ -1,0 +1,247 @@
+"""Databases written by eventsourcing 9.1.9 open as they are, and back.
+
+The fixtures in ``compat91/`` were written by the real 9.1.9 (see its README);
+``manifest.json`` says what 9.1.9 reads in each. Forward: the project, given the
+settings the 9.1.9 user had, reads the same. Then it goes on as a user would
+(saves, snapshots, follows), and the real 9.1.9 reads the store back
+(``read919.py``, which installs 9.1.9 into a cached virtual environment: the one
+test here that needs the network; deselect it with ``-m "not compat919"``).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pgserver
+import pytest
+
+HERE = Path(__file__).resolve().parent / "compat91"
+MANIFEST = json.loads((HERE / "manifest.json").read_text())
+FIXTURES = sorted(MANIFEST["fixtures"])
+KEY = MANIFEST["cipher_key"]
+VENV = Path(tempfile.gettempdir()) / "read919-venv"
+
+sys.path.insert(0, str(HERE))
+import model919  # noqa: E402  (found on the path just set)
+import read919  # noqa: E402
+
+# The settings these tests set, cleared after each (the summary reads os.environ).
+_VARIABLES = {
+    *(k for fixture in MANIFEST["fixtures"].values() for k in fixture["env"]),
+    "POSTGRES_SCHEMA",
+    "CREATE_TABLE",
+}
+
+
+@pytest.fixture
+def store(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, Any]]:
+    """A copy of the fixture named by the test's parameter, configured in
+    ``os.environ`` exactly as the 9.1.9 user had it."""
+    name: str = request.param
+    fixture = MANIFEST["fixtures"][name]
+    for variable in _VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    env = dict(fixture["env"])
+    args: list[str] = []
+    if fixture["backend"] == "sqlite":
+        for variable, value in env.items():
+            if variable.endswith("SQLITE_DBNAME"):
+                copy = tmp_path / value
+                shutil.copy(HERE / value, copy)
+                copy.chmod(0o600)
+                env[variable] = str(copy)
+        if "SQLITE_DBNAME" in env:
+            args = ["--sqlite", env["SQLITE_DBNAME"]]
+        else:
+            args = [
+                "--sqlite-bank",
+                env["BANK_SQLITE_DBNAME"],
+                "--sqlite-ledger",
+                env["LEDGER_SQLITE_DBNAME"],
+            ]
+        for variable, value in env.items():
+            monkeypatch.setenv(variable, value)
+        yield {"name": name, "args": args, **fixture}
+        return
+    server = pgserver.acquire()
+    dbname = f"compat_{uuid.uuid4().hex[:12]}"
+    server.create_database(dbname)
+    try:
+        settings = server.settings.env(dbname)
+        subprocess.run(
+            [
+                "psql",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-q",
+                "-h",
+                settings["POSTGRES_HOST"],
+                "-p",
+                settings["POSTGRES_PORT"],
+                "-U",
+                settings["POSTGRES_USER"],
+                "-d",
+                dbname,
+                "-f",
+                str(HERE / fixture["files"][0]),
+            ],
+            env={**os.environ, "PGPASSWORD": settings["POSTGRES_PASSWORD"]},
+            check=True,
+            capture_output=True,
+        )
+        env.update(settings)
+        for variable, value in env.items():
+            monkeypatch.setenv(variable, value)
+        args = ["--postgres", dbname]
+        for option, variable in (
+            ("--host", "POSTGRES_HOST"),
+            ("--port", "POSTGRES_PORT"),
+            ("--user", "POSTGRES_USER"),
+            ("--password", "POSTGRES_PASSWORD"),
+        ):
+            args += [option, settings[variable]]
+        yield {"name": name, "args": args, **fixture}
+    finally:
+        server.drop_database(dbname)
+        server.release()
+
+
+def cipher_args(fixture: dict[str, Any]) -> list[str]:
+    return ["--cipher-key", KEY] if "CIPHER_KEY" in fixture["env"] else []
+
+
+def summary() -> dict[str, Any]:
+    """What read919.py reports, built with the project in this process."""
+    bank, ledger = model919.Bank(), model919.Ledger()
+    try:
+        result: dict[str, Any] = read919.summarize({"Bank": bank, "Ledger": ledger})
+    finally:
+        bank.close()
+        ledger.close()
+    applications: dict[str, Any] = result["applications"]
+    return applications
+
+
+def go_on_as_a_user(fixture: dict[str, Any]) -> dict[str, Any]:
+    """Save, snapshot and follow, as the 9.1.9 user's code does; returns what
+    changed."""
+    bank, ledger = model919.Bank(), model919.Ledger()
+    try:
+        position = ledger.recorder.max_tracking_id("Bank")
+        old_books = {
+            book_id: ledger.repository.get(book_id).total
+            for book_id in {n.originator_id for n in ledger.log.select(1, 100)}
+            if isinstance(ledger.repository.get(book_id), model919.LedgerBook)
+        }
+        now = datetime.now(tz=UTC)
+        account_id = bank.open_account(
+            number="SE-0004",
+            owner="Märta Ö",
+            branch=uuid.uuid4(),
+            opened_at=now,
+            profile={"tags": ["new"], "limits": {"daily": Decimal("10.00")}},
+        )
+        bank.deposit(
+            account_id,
+            amount=Decimal("12.34"),
+            reference=uuid.uuid4(),
+            booked_at=now,
+            memo="first",
+            details={"via": ["app"]},
+        )
+        bank.take_snapshot(account_id)
+        seen: list[int] = []
+        policy = ledger.policy
+
+        def counting_policy(domain_event: Any, process_event: Any) -> None:
+            seen.append(process_event.tracking.notification_id)
+            policy(domain_event, process_event)
+
+        ledger.policy = counting_policy
+        ledger.follow("Bank", bank.log)
+        ledger.pull_and_process("Bank")
+        return {
+            "position": position,
+            "seen": seen,
+            "bank_max": bank.recorder.max_notification_id(),
+            "new_total": ledger.get_book(account_id).total,
+            "old_books": old_books,
+            "old_books_now": {i: ledger.repository.get(i).total for i in old_books},
+            "tracking": ledger.recorder.max_tracking_id("Bank"),
+        }
+    finally:
+        bank.close()
+        ledger.close()
+
+
+@pytest.mark.parametrize("store", FIXTURES, indirect=True)
+def test_project_reads_what_9_1_9_wrote(store: dict[str, Any]) -> None:
+    assert summary() == store["applications"]
+
+
+@pytest.mark.parametrize("store", FIXTURES, indirect=True)
+def test_project_goes_on_where_9_1_9_left_off(store: dict[str, Any]) -> None:
+    changed = go_on_as_a_user(store)
+    # The follower started after its tracked position and processed only the
+    # notifications it had not processed, each once.
+    assert changed["seen"] == sorted(set(changed["seen"]))
+    assert min(changed["seen"]) == changed["position"] + 1
+    assert changed["tracking"] == max(changed["seen"])
+    assert changed["new_total"] == Decimal("12.34")
+    assert changed["old_books_now"] == changed["old_books"]
+    # New notifications continue the store's sequence.
+    assert changed["bank_max"] > store["applications"]["Bank"]["max_notification_id"]
+
+
+@pytest.fixture(scope="session")
+def python919() -> str:
+    """The Python of a virtual environment with the real eventsourcing 9.1.9,
+    made once (under a lock, since xdist workers start together)."""
+    lock_path = Path(tempfile.gettempdir()) / "read919-venv.lock"
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        python: str = read919.ensure_venv(str(VENV))
+    return python
+
+
+@pytest.mark.compat919
+@pytest.mark.parametrize("store", FIXTURES, indirect=True)
+def test_9_1_9_reads_back_what_the_project_wrote(
+    store: dict[str, Any], python919: str, tmp_path: Path
+) -> None:
+    go_on_as_a_user(store)
+    expected = summary()
+    out = tmp_path / "read-by-919.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "read919.py"),
+            "--python",
+            python919,
+            *store["args"],
+            *cipher_args(store),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    read = json.loads(out.read_text())
+    assert read["read_by"] == "eventsourcing 9.1.9"
+    assert read["applications"] == expected
