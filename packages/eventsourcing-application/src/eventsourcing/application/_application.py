@@ -232,7 +232,9 @@ class Application(Generic[TAggregate]):
             if version < first_new_versions[aggregate.id]:
                 continue
             if version == aggregate.version:
-                self.snapshots.put([self.snapshot_class.take(aggregate)])
+                # A conflict means an equal snapshot of this version is recorded.
+                with contextlib.suppress(RecordConflictError):
+                    self.snapshots.put([self.snapshot_class.take(aggregate)])
             else:
                 self.take_snapshot(aggregate.id, version=version)
 

@@ -243,10 +243,10 @@ class Mapper:
         return data
 
     def _hint(self, error: BaseException) -> str:
-        causes = [error]
-        while causes[-1].__cause__ is not None and len(causes) < 5:
-            causes.append(causes[-1].__cause__)
-        if not any(isinstance(cause, UnicodeDecodeError) for cause in causes):
+        # The transcoder may raise the error itself or chain it.
+        if not isinstance(error, UnicodeDecodeError) and not isinstance(
+            error.__cause__, UnicodeDecodeError
+        ):
             return ""
         if self.cipher is None:
             return (

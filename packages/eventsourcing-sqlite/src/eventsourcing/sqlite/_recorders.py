@@ -140,8 +140,6 @@ class SQLiteAggregateRecorder(AggregateRecorder):
         if len(rows) == 1:
             cursor = connection.execute(self._insert_sql, rows[0])
             return [cursor.lastrowid]
-        if not rows:
-            return []  # as when a follower records only its position
         connection.executemany(self._insert_sql, rows)
         # The write lock is held, so the new rows got the next IDs in turn.
         ((last,),) = connection.execute("SELECT last_insert_rowid()").fetchall()
