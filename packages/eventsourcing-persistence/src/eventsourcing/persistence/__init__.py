@@ -16,6 +16,8 @@ Exceptions (PEP 249 shaped, so any backend's driver errors look alike)::
      |         +-- NotSupportedError
      +-- ValueError
           +-- ConfigurationError   (wrong persistence environment variables)
+          +-- TranscodingError     (state that cannot be encoded or decoded)
+               +-- UnsupportedTypeError   (also a TypeError: no such transcoding)
 """
 
 from eventsourcing.persistence._errors import (
@@ -47,6 +49,8 @@ from eventsourcing.persistence._transcoding import (
     JSONTranscoder,
     Transcoder,
     Transcoding,
+    TranscodingError,
+    UnsupportedTypeError,
     UUIDAsHex,
 )
 
@@ -79,5 +83,7 @@ __all__ = [
     "Tracking",
     "Transcoder",
     "Transcoding",
+    "TranscodingError",
     "UUIDAsHex",
+    "UnsupportedTypeError",
 ]
