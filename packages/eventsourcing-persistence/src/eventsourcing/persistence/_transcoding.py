@@ -4,8 +4,8 @@ non-basic types such as UUID, datetime and Decimal.
 Exceptions::
 
     ValueError
-     +-- TranscodingError            (bad data, or an object that cannot be encoded)
-          +-- UnsupportedTypeError   (also a TypeError: no transcoding for a type or name)
+     +-- TranscodingError           (bad data, or an object that cannot be encoded)
+          +-- UnsupportedTypeError  (also a TypeError: no transcoding for it)
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ class JSONTranscoder(Transcoder):
     :class:`TypeError`).
     """
 
-    max_nesting_depth: ClassVar[int] = 500
+    max_nesting_depth: int = 500
     """How deeply arrays and objects may nest in the JSON (each transcoded object is
     one level): :meth:`encode` refuses deeper structures, and :meth:`decode` makes
     room on the stack for data nested this deep.
@@ -253,7 +253,7 @@ class JSONTranscoder(Transcoder):
             except Exception as error:
                 msg = (
                     f"Data serialized with name {name!r} could not be decoded by the "
-                    f"transcoding {type(transcoding).__qualname__} (its _data_ is a "
+                    f"transcoding {type(transcoding).__qualname__} (_data_ of type "
                     f"{type(data).__name__}): {type(error).__name__}: {error}. The "
                     "data is damaged, or the transcoding now reads a different "
                     "representation: give a changed transcoding a new name and keep "
