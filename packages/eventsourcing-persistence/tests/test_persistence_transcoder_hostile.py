@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
@@ -176,6 +177,19 @@ def test_data_nested_100000_deep_raises_transcoding_error(data: bytes) -> None:
 def test_unterminated_deep_data_raises_transcoding_error() -> None:
     with pytest.raises(TranscodingError, match="nested 100000 deep"):
         transcoder().decode(b"[" * 100_000)
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [b'"' + b'\\"' * 100_000, b'"[[[\\', b'"\\\\" ' + b'"' * 100_001],
+    ids=["escaped quotes without end", "trailing backslash", "many quotes"],
+)
+def test_deep_data_with_broken_strings_is_refused_in_linear_time(tail: bytes) -> None:
+    started = time.perf_counter()
+    with pytest.raises(TranscodingError, match="nested 2000 deep"):
+        transcoder().decode(b"[" * 2000 + tail)
+    # Scanning such text for its depth must not take quadratic time (hours).
+    assert time.perf_counter() - started < 5
 
 
 def test_number_with_too_many_digits_raises_transcoding_error() -> None:

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import builtins
 import json
-import re
-import sys
-import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from itertools import accumulate
 from typing import Any, ClassVar
 from uuid import UUID
+
+from eventsourcing.persistence._nesting import (
+    more_openers_than,
+    nesting_depth,
+    recursion_headroom,
+)
 
 __all__ = [
     "DatetimeAsISO",
@@ -265,8 +266,8 @@ class JSONTranscoder(Transcoder):
     def _check_nesting(self, text: str) -> None:
         limit = self.max_nesting_depth
         # An upper bound first, since an exact scan is slow and rarely needed.
-        if _more_openers_than(limit, text):
-            depth = _nesting_depth(text)
+        if more_openers_than(limit, text):
+            depth = nesting_depth(text)
             if depth > limit:
                 msg = (
                     f"Object is nested {depth} deep, deeper than the transcoder's "
@@ -280,7 +281,7 @@ class JSONTranscoder(Transcoder):
         # The encoder recurses once for each level of nesting, so data nested up to
         # the limit may still fail when encoded from deep in the stack: retry with
         # room for it. A structure that contains itself fails again.
-        with _recursion_headroom(self.max_nesting_depth):
+        with recursion_headroom(self.max_nesting_depth):
             try:
                 return "".join(self._iterencode(obj, 0))
             except RecursionError:
@@ -295,7 +296,7 @@ class JSONTranscoder(Transcoder):
 
     def _decode_with_headroom(self, text: str, error: RecursionError) -> Any:
         limit = self.max_nesting_depth
-        depth = _nesting_depth(text)
+        depth = nesting_depth(text)
         if depth > limit:
             msg = (
                 f"Data is nested {depth} deep, deeper than the transcoder's "
@@ -305,7 +306,7 @@ class JSONTranscoder(Transcoder):
             )
             raise TranscodingError(msg) from error
         # Data nested up to the limit must decode even from deep in the stack.
-        with _recursion_headroom(limit):
+        with recursion_headroom(limit):
             try:
                 return self._decoder.decode(text)
             except RecursionError:
@@ -348,54 +349,6 @@ def _invalid_data(error: ValueError) -> TranscodingError:
         # Such as an int with more digits than sys.get_int_max_str_digits().
         msg = f"Data could not be decoded: {error}."
     return TranscodingError(msg)
-
-
-def _more_openers_than(limit: int, text: str) -> bool:
-    """Whether text has more than ``limit`` brackets that open arrays or objects,
-    counting those in strings too."""
-    # str.find() skips ahead with memchr() but str.count() looks at each character,
-    # so a few finds settle the common case of few brackets and long strings.
-    found = 0
-    for opener in "[{":
-        i = text.find(opener)
-        while i != -1:
-            found += 1
-            if found > _FEW_OPENERS:
-                return text.count("[") + text.count("{") > limit
-            i = text.find(opener, i + 1)
-    return found > limit
-
-
-_FEW_OPENERS = 8
-
-# A JSON string, escapes included: its brackets do not nest anything. Possessive, and
-# an unterminated string runs to the end, so that hostile text takes linear time.
-_STRING = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|\\?\Z)', re.DOTALL)
-_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
-_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
-
-
-def _nesting_depth(text: str) -> int:
-    """The deepest nesting of arrays and objects in JSON text."""
-    brackets = _NOT_BRACKETS.sub("", _STRING.sub("", text))
-    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
-
-
-# sys.setrecursionlimit() is process-wide: one thread at a time raises and restores it.
-_headroom_lock = threading.RLock()
-
-
-@contextmanager
-def _recursion_headroom(levels: int) -> Iterator[None]:
-    """Raises the recursion limit by ``levels`` (and a margin for the transcodings'
-    own calls) for the duration of the block."""
-    with _headroom_lock:
-        limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(limit + levels + 100)
-        try:
-            yield
-        finally:
-            sys.setrecursionlimit(limit)
 
 
 class UUIDAsHex(Transcoding):
