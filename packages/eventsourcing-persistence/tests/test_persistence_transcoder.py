@@ -13,6 +13,8 @@ from eventsourcing.persistence import (
     JSONTranscoder,
     Transcoder,
     Transcoding,
+    TranscodingError,
+    UnsupportedTypeError,
     UUIDAsHex,
 )
 
@@ -81,8 +83,11 @@ def test_dict_with_other_keys_than_type_and_data_is_left_alone() -> None:
 
 
 def test_unregistered_type_cannot_be_encoded() -> None:
-    with pytest.raises(TypeError, match="Object of type <class 'object'> is not"):
+    with pytest.raises(TypeError, match="Object of type <class 'object'> is not") as e:
         JSONTranscoder().encode({"a": object()})
+    # The documented TypeError is also the library's own error.
+    assert isinstance(e.value, UnsupportedTypeError)
+    assert isinstance(e.value, TranscodingError)
 
 
 def test_unknown_transcoding_name_cannot_be_decoded() -> None:
@@ -94,6 +99,7 @@ def test_unknown_transcoding_name_cannot_be_decoded() -> None:
         "Please register a custom transcoding for this type."
     )
     assert exc_info.value.__cause__ is None
+    assert isinstance(exc_info.value, UnsupportedTypeError)
 
 
 def test_abstract_bases_cannot_be_instantiated() -> None:
@@ -136,11 +142,13 @@ def test_decode_accepts_surrounding_whitespace() -> None:
         (b"{} []", "Extra data"),
     ],
 )
-def test_decode_of_invalid_json_raises_json_decode_error(
+def test_decode_of_invalid_json_raises_transcoding_error_from_json_decode_error(
     data: bytes, message: str
 ) -> None:
-    with pytest.raises(json.JSONDecodeError, match=message):
+    with pytest.raises(TranscodingError, match="Data is not valid JSON") as e:
         transcoder().decode(data)
+    assert isinstance(e.value.__cause__, json.JSONDecodeError)
+    assert message in str(e.value)
 
 
 def test_encode_top_level_values() -> None:

@@ -20,6 +20,8 @@ Exceptions (PEP 249 shaped, so any backend's driver errors look alike)::
      |         +-- NotSupportedError
      +-- ValueError, OSError
           +-- ConfigurationError   (wrong persistence environment variables)
+          +-- TranscodingError     (state that cannot be encoded or decoded)
+               +-- UnsupportedTypeError   (also a TypeError: no such transcoding)
 """
 
 from typing import TYPE_CHECKING
@@ -62,6 +64,8 @@ from eventsourcing.persistence._transcoding import (
     JSONTranscoder,
     Transcoder,
     Transcoding,
+    TranscodingError,
+    UnsupportedTypeError,
     UUIDAsHex,
 )
 from eventsourcing.utils import publish, version_getter
@@ -99,8 +103,10 @@ __all__ = [
     "Tracking",
     "Transcoder",
     "Transcoding",
+    "TranscodingError",
     "UUIDAsHex",
     "UnreadableRecordError",
+    "UnsupportedTypeError",
 ]
 
 publish(__name__, globals())

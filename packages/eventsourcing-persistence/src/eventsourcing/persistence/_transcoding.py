@@ -1,5 +1,12 @@
 """Transcoders serialise the state of domain events as bytes; transcodings teach them
-non-basic types such as UUID, datetime and Decimal."""
+non-basic types such as UUID, datetime and Decimal.
+
+Exceptions::
+
+    ValueError
+     +-- TranscodingError           (bad data, or an object that cannot be encoded)
+          +-- UnsupportedTypeError  (also a TypeError: no transcoding for it)
+"""
 
 from __future__ import annotations
 
@@ -12,14 +19,41 @@ from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
+from eventsourcing.persistence._nesting import (
+    more_openers_than,
+    nesting_depth,
+    recursion_headroom,
+)
+
 __all__ = [
     "DatetimeAsISO",
     "DecimalAsStr",
     "JSONTranscoder",
     "Transcoder",
     "Transcoding",
+    "TranscodingError",
     "UUIDAsHex",
+    "UnsupportedTypeError",
 ]
+
+
+class TranscodingError(ValueError):
+    """Raised when a transcoder cannot decode bytes (they are not UTF-8, not JSON, or
+    hold a transcoded object that does not decode) or cannot encode an object.
+
+    .. versionadded:: 9.1.0
+    """
+
+
+class UnsupportedTypeError(TranscodingError, TypeError):
+    """Raised for an object of a type that no registered transcoding encodes, and for
+    data written by a transcoding that is not registered.
+
+    It is a :class:`TypeError`, as the 9.1 documentation promises, and a
+    :class:`TranscodingError`, so one ``except`` catches every transcoding problem.
+
+    .. versionadded:: 9.1.0
+    """
 
 
 class Transcoding(ABC):
@@ -73,6 +107,18 @@ class JSONTranscoder(Transcoder):
     where ``data`` is what the transcoding's ``encode()`` returned, itself transcoded
     recursively. The C accelerated encoder and scanner of :mod:`json` do the work, so
     the transcodings are only called for the non-basic objects.
+
+    Errors are :class:`TranscodingError` (a :class:`ValueError`), with the cause
+    chained; an unregistered type or name is an :class:`UnsupportedTypeError` (also a
+    :class:`TypeError`).
+    """
+
+    max_nesting_depth: int = 500
+    """How deeply arrays and objects may nest in the JSON (each transcoded object is
+    one level): :meth:`encode` refuses deeper structures, and :meth:`decode` makes
+    room on the stack for data nested this deep.
+
+    .. versionadded:: 9.1.0
     """
 
     def __init__(self) -> None:
@@ -102,21 +148,66 @@ class JSONTranscoder(Transcoder):
             self._iterencode = lambda obj, _: self._encoder.iterencode(obj)
 
     def encode(self, obj: Any) -> bytes:
-        """Encodes given object as a bytes array."""
-        return "".join(self._iterencode(obj, 0)).encode("utf-8")
+        """Encodes given object as a bytes array.
+
+        Raises :class:`UnsupportedTypeError` for an object that no transcoding encodes
+        and :class:`TranscodingError` for anything else that cannot be encoded, such
+        as a structure nested deeper than :attr:`max_nesting_depth`.
+        """
+        try:
+            try:
+                text = "".join(self._iterencode(obj, 0))
+            except RecursionError as error:
+                text = self._encode_with_headroom(obj, error)
+            # Nesting d deep takes 2*d characters, so short texts need no scan.
+            if len(text) > 2 * self.max_nesting_depth:
+                self._check_nesting(text)
+            return text.encode("utf-8")
+        except TranscodingError:
+            raise
+        except TypeError as error:
+            msg = (
+                f"Object is not serializable: {error}. Dict keys must be str, int, "
+                "float, bool or None; values of other types need a registered "
+                "custom transcoding."
+            )
+            raise UnsupportedTypeError(msg) from error
+        except UnicodeEncodeError as error:
+            msg = (
+                f"Object is not serializable: {error}. A str in it holds a lone "
+                "surrogate, which UTF-8 cannot encode: please remove it."
+            )
+            raise TranscodingError(msg) from error
+        except ValueError as error:
+            # Such as an int with more digits than sys.get_int_max_str_digits().
+            msg = f"Object is not serializable: {error}."
+            raise TranscodingError(msg) from error
 
     def decode(self, data: bytes) -> Any:
-        """Decodes bytes array as previously encoded object."""
-        # str() rather than bytes.decode() also accepts memoryview (psycopg2 bytea).
-        text = str(data, "utf-8")
+        """Decodes bytes array as previously encoded object.
+
+        Raises :class:`TranscodingError` for data that is not what :meth:`encode`
+        writes, and :class:`UnsupportedTypeError` for data written by a transcoding
+        that is not registered.
+        """
         try:
-            obj, end = self._scan_once(text, 0)
-        except StopIteration:
-            end = -1
-        if end != len(text):
-            # Leading or trailing whitespace, extra data or no JSON at all: let the
-            # full decoder deal with it (and raise its detailed JSONDecodeError).
-            return self._decoder.decode(text)
+            # str() rather than bytes.decode() also accepts memoryview (psycopg2 bytea).
+            text = str(data, "utf-8")
+            try:
+                try:
+                    obj, end = self._scan_once(text, 0)
+                except StopIteration:
+                    end = -1
+                if end != len(text):
+                    # Leading or trailing whitespace, extra data or no JSON at all: let
+                    # the full decoder deal with it (and raise its JSONDecodeError).
+                    obj = self._decoder.decode(text)
+            except RecursionError as error:
+                obj = self._decode_with_headroom(text, error)
+        except TranscodingError:
+            raise
+        except ValueError as error:
+            raise _invalid_data(error) from error
         return obj
 
     def _encode_obj(self, obj: Any) -> dict[str, Any]:
@@ -133,22 +224,132 @@ class JSONTranscoder(Transcoder):
                     f"Object of type {cls} is not serializable. "
                     "Please define and register a custom transcoding for this type."
                 )
-                raise TypeError(msg)
-        return {"_type_": transcoding.name, "_data_": transcoding.encode(obj)}
+                raise UnsupportedTypeError(msg)
+        try:
+            data = transcoding.encode(obj)
+        except (RecursionError, TranscodingError):
+            # Running out of stack is no fault of the transcoding: encode() retries.
+            raise
+        except Exception as error:
+            msg = (
+                f"Object of type {cls} could not be encoded by the transcoding "
+                f"{type(transcoding).__qualname__} ({transcoding.name!r}): "
+                f"{type(error).__name__}: {error}. Please fix its encode() method."
+            )
+            raise TranscodingError(msg) from error
+        return {"_type_": transcoding.name, "_data_": data}
 
     def _decode_obj(self, obj: dict[str, Any]) -> Any:
         if len(obj) == 2 and "_type_" in obj and "_data_" in obj:
             name = obj["_type_"]
             try:
                 transcoding = self.names[name]
-            except KeyError:
+            except (KeyError, TypeError):  # TypeError: a list or dict is unhashable
+                raise _unknown_name(name) from None
+            data = obj["_data_"]
+            try:
+                return transcoding.decode(data)
+            except (RecursionError, TranscodingError):
+                # Running out of stack is no fault of the data: decode() retries.
+                raise
+            except Exception as error:
                 msg = (
-                    f"Data serialized with name {name!r} is not deserializable. "
-                    "Please register a custom transcoding for this type."
+                    f"Data serialized with name {name!r} could not be decoded by the "
+                    f"transcoding {type(transcoding).__qualname__} (_data_ of type "
+                    f"{type(data).__name__}): {type(error).__name__}: {error}. The "
+                    "data is damaged, or the transcoding now reads a different "
+                    "representation: give a changed transcoding a new name and keep "
+                    "the old one registered for old data."
                 )
-                raise TypeError(msg) from None
-            return transcoding.decode(obj["_data_"])
+                raise TranscodingError(msg) from error
         return obj
+
+    def _check_nesting(self, text: str) -> None:
+        limit = self.max_nesting_depth
+        # An upper bound first, since an exact scan is slow and rarely needed.
+        if more_openers_than(limit, text):
+            depth = nesting_depth(text)
+            if depth > limit:
+                msg = (
+                    f"Object is nested {depth} deep, deeper than the transcoder's "
+                    f"max_nesting_depth ({limit}), so it could not be decoded "
+                    "reliably. Please flatten it, or raise max_nesting_depth of the "
+                    "transcoders that write and read it."
+                )
+                raise TranscodingError(msg)
+
+    def _encode_with_headroom(self, obj: Any, error: RecursionError) -> str:
+        # The encoder recurses once for each level of nesting, so data nested up to
+        # the limit may still fail when encoded from deep in the stack: retry with
+        # room for it. A structure that contains itself fails again.
+        with recursion_headroom(self.max_nesting_depth):
+            try:
+                return "".join(self._iterencode(obj, 0))
+            except RecursionError:
+                pass
+        msg = (
+            "Object could not be encoded within Python's recursion limit: it "
+            "contains itself (a list or dict inside itself), or it is nested far "
+            f"deeper than max_nesting_depth ({self.max_nesting_depth}), or a "
+            "transcoding's encode() recurses without end."
+        )
+        raise TranscodingError(msg) from error
+
+    def _decode_with_headroom(self, text: str, error: RecursionError) -> Any:
+        limit = self.max_nesting_depth
+        depth = nesting_depth(text)
+        if depth > limit:
+            msg = (
+                f"Data is nested {depth} deep, deeper than the transcoder's "
+                f"max_nesting_depth ({limit}), so it is not decoded. If it was "
+                "written with a higher max_nesting_depth, set that value on this "
+                "transcoder to decode it."
+            )
+            raise TranscodingError(msg) from error
+        # Data nested up to the limit must decode even from deep in the stack.
+        with recursion_headroom(limit):
+            try:
+                return self._decoder.decode(text)
+            except RecursionError:
+                pass
+        msg = (
+            f"Data nested {depth} deep could not be decoded within Python's recursion "
+            "limit: does a transcoding's decode() recurse without end?"
+        )
+        raise TranscodingError(msg) from error
+
+
+def _unknown_name(name: object) -> UnsupportedTypeError:
+    if isinstance(name, str):
+        msg = (
+            f"Data serialized with name {name!r} is not deserializable. "
+            "Please register a custom transcoding for this type."
+        )
+    else:
+        msg = (
+            f"Data serialized with name {name!r} is not deserializable: the name of "
+            f"a transcoding is a str, not a {type(name).__name__}. A dict with "
+            "exactly the keys '_type_' and '_data_' is read as a transcoded object; "
+            "please rename the keys of such dicts in the events that wrote it."
+        )
+    return UnsupportedTypeError(msg)
+
+
+def _invalid_data(error: ValueError) -> TranscodingError:
+    if isinstance(error, UnicodeDecodeError):
+        msg = (
+            f"Data is not UTF-8 encoded JSON ({error}). It is damaged, or still "
+            "compressed or encrypted: check the compressor and cipher settings."
+        )
+    elif isinstance(error, json.JSONDecodeError):
+        msg = (
+            f"Data is not valid JSON ({error}). It is damaged, or still compressed "
+            "or encrypted: check the compressor and cipher settings."
+        )
+    else:
+        # Such as an int with more digits than sys.get_int_max_str_digits().
+        msg = f"Data could not be decoded: {error}."
+    return TranscodingError(msg)
 
 
 class UUIDAsHex(Transcoding):
@@ -178,6 +379,10 @@ class DecimalAsStr(Transcoding):
 
     def decode(self, data: str) -> Decimal:
         """Decodes encoded object."""
+        # Decimal() also takes ints, floats and tuples, which this never writes.
+        if not isinstance(data, str):
+            msg = f"Decimal data must be a str such as '9.99', not {type(data)}"
+            raise TypeError(msg)
         return Decimal(data)
 
 
