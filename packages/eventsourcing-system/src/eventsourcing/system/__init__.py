@@ -2,7 +2,9 @@
 and process each notification exactly once, run in one thread or many.
 
 Exceptions: :class:`RunnerAlreadyStarted`, :class:`RunnerNotStarted` and
-:class:`FollowerFailed` (which chains the follower's original error).
+:class:`FollowerFailed` (which chains the follower's original error);
+:class:`NotificationLogError` (a :class:`ValueError`: a log returned notification
+IDs out of order, so its section was refused before any of it was processed).
 """
 
 from ._application import (
@@ -13,7 +15,7 @@ from ._application import (
     Promptable,
 )
 from ._definition import System
-from ._reader import NotificationLogReader
+from ._reader import NotificationLogError, NotificationLogReader
 from ._runners import (
     FollowerFailed,
     MultiThreadedRunner,
@@ -30,6 +32,7 @@ __all__ = [
     "Leader",
     "MultiThreadedRunner",
     "MultiThreadedRunnerThread",
+    "NotificationLogError",
     "NotificationLogReader",
     "ProcessApplication",
     "ProcessEvent",
