@@ -13,7 +13,7 @@ import socket
 import time
 import urllib.error
 import urllib.request
-from typing import TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 from ._hosts import is_loopback, redact
@@ -103,10 +103,20 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """Leaves redirects to the client, which follows them only within its origin."""
+    """Leaves redirects to the client, which follows them only within its origin:
+    each one is raised as an HTTPError with the response's Location."""
 
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+    def http_error_302(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+    ) -> None:
         return None
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
 
 def _origin(url: str) -> tuple[str, str, int] | None:

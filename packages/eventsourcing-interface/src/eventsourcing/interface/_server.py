@@ -5,6 +5,7 @@ requests reach the fixed pool of worker threads."""
 
 from __future__ import annotations
 
+import enum
 import io
 import json
 import logging
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 from wsgiref.types import WSGIApplication
 
@@ -36,6 +37,15 @@ DEFAULT_POOL_SIZE = 8
 DEFAULT_MAX_CONNECTIONS = 64
 DEFAULT_HEADER_TIMEOUT = 5.0
 DEFAULT_MAX_HEADER_BYTES = 64 * 1024
+
+
+class _Head(enum.Enum):
+    """What a connection's request head is, after what has arrived of it."""
+
+    INCOMPLETE = enum.auto()
+    COMPLETE = enum.auto()
+    TOO_LARGE = enum.auto()
+    ABANDONED = enum.auto()
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -103,6 +113,10 @@ class ThreadingWSGIServer(WSGIServer):
     that were received to be served.
     """
 
+    # Connections not yet accepted wait here, outside max_connections: the
+    # standard library's 5 makes a burst of clients wait a second to connect.
+    request_queue_size = 128
+
     def __init__(
         self,
         server_address: tuple[str, int],
@@ -145,6 +159,12 @@ class ThreadingWSGIServer(WSGIServer):
         )
         self._head_reader.start()
 
+    @property
+    def open_connections(self) -> int:
+        """The number of connections open now: sending their request heads,
+        waiting for a worker thread, or being served."""
+        return self._open
+
     def set_app(self, application: WSGIApplication | None) -> None:
         """Sets the WSGI application, and warns when a notification log without a
         token is served on an address that other machines can reach."""
@@ -170,14 +190,13 @@ class ThreadingWSGIServer(WSGIServer):
         return _Connection(sock), address
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        """Passes the connection to the thread that reads request heads, or
-        refuses it when ``max_connections`` are open already."""
+        """Serves the connection if its request head has arrived already, or
+        passes it to the thread that reads request heads, or refuses it when
+        ``max_connections`` are open already."""
         with self._lock:
             refuse = self._open >= self.max_connections
             if not refuse:
                 self._open += 1
-                request.deadline = time.monotonic() + self.header_timeout
-                self._arrivals.append((request, client_address))
             warn = refuse and not self._refusing
             self._refusing = refuse
         if refuse:
@@ -196,6 +215,15 @@ class ThreadingWSGIServer(WSGIServer):
             )
             self.shutdown_request(request)
             return
+        request.deadline = time.monotonic() + self.header_timeout
+        request.setblocking(False)
+        # Most clients send their request at once: those skip the head reader.
+        state = self._receive(request)
+        if state is not _Head.INCOMPLETE:
+            self._settle(request, client_address, state)
+            return
+        with self._lock:
+            self._arrivals.append((request, client_address))
         self._wake()
 
     def _wake(self) -> None:
@@ -217,12 +245,17 @@ class ThreadingWSGIServer(WSGIServer):
                 for key, _ in selector.select(timeout):
                     if key.fileobj is self._woken:
                         self._take_arrivals(selector, waiting)
-                    else:
-                        self._receive(key.fileobj, selector, waiting)  # type: ignore[arg-type]
+                        continue
+                    connection = cast(_Connection, key.fileobj)
+                    state = self._receive(connection)
+                    if state is not _Head.INCOMPLETE:
+                        selector.unregister(connection)
+                        self._settle(connection, waiting.pop(connection), state)
                 self._expire(selector, waiting)
         finally:
-            for connection in list(waiting):
-                self._drop(connection, selector, waiting)
+            for connection in waiting:
+                selector.unregister(connection)
+                self._close(connection)
             selector.close()
 
     def _take_arrivals(
@@ -233,42 +266,41 @@ class ThreadingWSGIServer(WSGIServer):
             arrivals = list(self._arrivals)
             self._arrivals.clear()
         for connection, address in arrivals:
-            connection.setblocking(False)
             waiting[connection] = address
             selector.register(connection, selectors.EVENT_READ)
 
-    def _receive(
-        self,
-        connection: _Connection,
-        selector: selectors.BaseSelector,
-        waiting: dict[_Connection, Any],
-    ) -> None:
+    def _receive(self, connection: _Connection) -> _Head:
         received = connection.received
         try:
             data = connection.recv(self.max_header_bytes + 1 - len(received))
-        except BlockingIOError:  # pragma: no cover - a spurious wake-up of select()
-            return
+        except BlockingIOError:
+            return _Head.INCOMPLETE
         except OSError:  # reset by the client
-            data = b""
+            return _Head.ABANDONED
         if not data:
-            self._drop(connection, selector, waiting)
-            return
+            return _Head.ABANDONED
         # The head ends at the first empty line; only the new bytes can end it.
         begin = max(0, len(received) - 2)
         received += data
         if received.find(b"\n\n", begin) >= 0 or received.find(b"\n\r\n", begin) >= 0:
-            selector.unregister(connection)
-            address = waiting.pop(connection)
+            return _Head.COMPLETE
+        if len(received) > self.max_header_bytes:
+            return _Head.TOO_LARGE
+        return _Head.INCOMPLETE
+
+    def _settle(self, connection: _Connection, address: Any, state: _Head) -> None:
+        if state is _Head.COMPLETE:
             connection.setblocking(True)
             self._executor.submit(self._serve, connection, address)
-        elif len(received) > self.max_header_bytes:
+            return
+        if state is _Head.TOO_LARGE:
             _send_error(
                 connection,
                 HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
                 "The request line and headers are larger than "
                 f"max_header_bytes={self.max_header_bytes}",
             )
-            self._drop(connection, selector, waiting)
+        self._close(connection)
 
     def _expire(
         self, selector: selectors.BaseSelector, waiting: dict[_Connection, Any]
@@ -278,9 +310,11 @@ class ThreadingWSGIServer(WSGIServer):
             connection = next(iter(waiting))
             if connection.deadline > now:
                 break
+            address = waiting.pop(connection)
+            selector.unregister(connection)
             logger.debug(
                 "%s - request head not received within header_timeout=%s s",
-                waiting[connection],
+                address,
                 self.header_timeout,
             )
             _send_error(
@@ -289,20 +323,10 @@ class ThreadingWSGIServer(WSGIServer):
                 "The request line and headers did not arrive within "
                 f"header_timeout={self.header_timeout} s",
             )
-            self._drop(connection, selector, waiting)
+            self._close(connection)
 
-    def _drop(
-        self,
-        connection: _Connection,
-        selector: selectors.BaseSelector,
-        waiting: dict[_Connection, Any],
-    ) -> None:
-        selector.unregister(connection)
-        del waiting[connection]
+    def _close(self, connection: socket.socket) -> None:
         self.shutdown_request(connection)
-        self._release()
-
-    def _release(self) -> None:
         with self._lock:
             self._open -= 1
 
@@ -313,8 +337,7 @@ class ThreadingWSGIServer(WSGIServer):
         except Exception:
             self.handle_error(request, client_address)
         finally:
-            self.shutdown_request(request)
-            self._release()
+            self._close(request)
 
     def server_close(self) -> None:
         """Closes the listening socket and the connections still sending their
