@@ -105,6 +105,8 @@ class ThreadingWSGIServer(WSGIServer):
     431. Only complete requests go to the pool, so clients that trickle their
     requests cannot occupy its threads. At most ``max_connections`` connections
     are open at a time: beyond that, new ones get 503 and are closed at once.
+    Serving a :class:`NotificationLogWSGIApp` without a token on an address other
+    than loopback logs a warning on the ``eventsourcing.interface`` logger.
 
     Threads that live as long as the server keep their database connections (the
     datastores open one per thread), where a thread per request would open and
@@ -161,13 +163,13 @@ class ThreadingWSGIServer(WSGIServer):
 
     @property
     def open_connections(self) -> int:
-        """The number of connections open now: sending their request heads,
+        """How many connections are open now, sending their request heads,
         waiting for a worker thread, or being served."""
         return self._open
 
     def set_app(self, application: WSGIApplication | None) -> None:
-        """Sets the WSGI application, and warns when a notification log without a
-        token is served on an address that other machines can reach."""
+        # Warns when a notification log without a token is served on an address
+        # that other machines can reach.
         super().set_app(application)
         host, port = self.server_address[:2]
         if (
@@ -184,8 +186,8 @@ class ThreadingWSGIServer(WSGIServer):
                 port,
             )
 
-    def get_request(self) -> tuple[socket.socket, Any]:
-        """Accepts a connection."""
+    def get_request(self) -> tuple[Any, Any]:
+        """Accepts a connection, to be read without blocking."""
         sock, address = self.socket.accept()
         return _Connection(sock), address
 
