@@ -12,7 +12,7 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from typing import Any
 from uuid import uuid4
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -124,6 +124,12 @@ def connect(url: str) -> socket.socket:
     return socket.create_connection(("127.0.0.1", port), timeout=5)
 
 
+@contextmanager
+def connections(url: str, count: int) -> Iterator[list[socket.socket]]:
+    with ExitStack() as stack:
+        yield [stack.enter_context(connect(url)) for _ in range(count)]
+
+
 def read_to_end(sock: socket.socket) -> bytes:
     chunks = []
     try:
@@ -160,10 +166,9 @@ def test_trickling_clients_do_not_starve_a_normal_client(items: Items) -> None:
     server = make_notification_log_server(
         NotificationLogJSONService(items), token=TOKEN, pool_size=2, header_timeout=1
     )
-    with serving(server) as url:
-        # Four times as many as there are worker threads, a byte at a time.
-        tricklers = [connect(url) for _ in range(8)]
-        started = time.monotonic()
+    started = time.monotonic()
+    # Four times as many as there are worker threads, a byte at a time.
+    with serving(server) as url, connections(url, 8) as tricklers:
         for byte in REQUEST.encode()[:4]:
             for trickler in tricklers:
                 trickler.sendall(bytes([byte]))
@@ -172,6 +177,11 @@ def test_trickling_clients_do_not_starve_a_normal_client(items: Items) -> None:
         served = time.monotonic()
         assert section_ids(url) == list(range(1, 11))
         assert time.monotonic() - served < 0.5
+        for trickler in tricklers:  # still connected, and not answered yet
+            trickler.setblocking(False)
+            with pytest.raises(BlockingIOError):
+                trickler.recv(1)
+            trickler.settimeout(5)
 
         # The tricklers are cut off at their deadline, and told why.
         for trickler in tricklers:
@@ -188,14 +198,16 @@ def test_a_burst_of_connections_is_accepted_without_delay(items: Items) -> None:
     server = make_notification_log_server(NotificationLogJSONService(items))
     url = f"http://127.0.0.1:{server.server_port}"
     started = time.monotonic()
-    burst = [connect(url) for _ in range(50)]
-    assert time.monotonic() - started < 0.5
+    try:
+        with connections(url, 50) as burst:
+            assert time.monotonic() - started < 0.5
 
-    with serving(server):
-        for connection in burst:
-            with connection:
-                connection.sendall(b"GET /notifications/1,1 HTTP/1.0\r\n\r\n")
-                assert read_to_end(connection).startswith(b"HTTP/1.0 200 OK")
+            with serving(server):
+                for connection in burst:
+                    connection.sendall(b"GET /notifications/1,1 HTTP/1.0\r\n\r\n")
+                    assert read_to_end(connection).startswith(b"HTTP/1.0 200 OK")
+    finally:
+        server.server_close()
 
 
 @pytest.mark.parametrize("pause", [0, 0.2])
@@ -223,8 +235,11 @@ def test_connections_beyond_max_connections_are_closed_at_once(
     server = make_notification_log_server(
         NotificationLogJSONService(items), max_connections=3, header_timeout=5
     )
-    with serving(server) as url, caplog.at_level(logging.WARNING):
-        idle = [connect(url) for _ in range(3)]
+    with (
+        serving(server) as url,
+        caplog.at_level(logging.WARNING),
+        connections(url, 3) as idle,
+    ):
         for _ in range(2):
             started = time.monotonic()
             with connect(url) as refused:
@@ -271,7 +286,6 @@ def test_a_client_that_gives_up_midway_frees_its_place(
         quitter = connect(url)
         quitter.sendall(b"GET /notif")
         eventually(lambda: server.open_connections == 1)
-        time.sleep(0.05)  # so that its bytes are read before it quits
         if reset:
             quitter.setsockopt(
                 socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
@@ -690,7 +704,7 @@ def test_deeply_nested_json_errors_are_clean_http_errors() -> None:
         with pytest.raises(HTTPNotificationLogError, match=r"500 .*: \[\[\[") as info:
             client.get_log_section("1,10")
 
-    assert len(str(info.value)) < 400
+    assert len(str(info.value)) < 700
 
 
 # 4. A forged notification ID never moves a follower past genuine ones.

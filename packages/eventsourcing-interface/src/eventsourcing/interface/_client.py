@@ -135,9 +135,9 @@ def _origin(url: str) -> tuple[str, str, int] | None:
 def _error_detail(body: bytes) -> str:
     text = body.decode("utf-8", "replace")
     try:
-        return str(json.loads(text)["error"])[:200]
+        return str(json.loads(text)["error"])[:500]
     except (ValueError, TypeError, KeyError, RecursionError):
-        return text[:200]
+        return text[:500]
 
 
 class HTTPNotificationLogInterface(NotificationLogInterface):
