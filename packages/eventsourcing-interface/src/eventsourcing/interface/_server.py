@@ -168,8 +168,8 @@ class ThreadingWSGIServer(WSGIServer):
         return self._open
 
     def set_app(self, application: WSGIApplication | None) -> None:
-        # Warns when a notification log without a token is served on an address
-        # that other machines can reach.
+        # A log without a token, on an address that other machines can reach,
+        # is theirs to read: the operator should know.
         super().set_app(application)
         host, port = self.server_address[:2]
         if (
