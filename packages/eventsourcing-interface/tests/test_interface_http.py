@@ -298,7 +298,7 @@ def test_unexpected_errors_get_500_without_details(
 ) -> None:
     app = NotificationLogWSGIApp(Broken())
 
-    with caplog.at_level(logging.ERROR, logger="eventsourcing.interface._http"):
+    with caplog.at_level(logging.ERROR, logger="eventsourcing.interface"):
         status, _, body = call(app, PATH_INFO="/notifications/1,10")
 
     assert status == "500 Internal Server Error"
@@ -339,7 +339,7 @@ def test_max_limit_is_configurable() -> None:
 def test_server_logs_requests_at_debug_level(
     notes: Notes, url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.DEBUG, logger="eventsourcing.interface._http"):
+    with caplog.at_level(logging.DEBUG, logger="eventsourcing.interface"):
         status, _ = get(url + "/notifications/1,1")
         # The server thread logs the request after sending the response.
         deadline = time.monotonic() + 5
@@ -410,6 +410,8 @@ def test_server_reports_errors_of_handlers_and_closes_their_connections() -> Non
         serving(server),
         socket.create_connection(("127.0.0.1", server.server_port)) as client,
     ):
+        # Handlers are given only requests whose head has arrived.
+        client.sendall(b"GET / HTTP/1.0\r\n\r\n")
         assert handled.wait(5)
         client.settimeout(5)
         assert client.recv(1) == b""  # the server closed the connection

@@ -2,21 +2,18 @@
 transport, so that followers can process the events of applications in other
 processes.
 
-Exceptions: :class:`HTTPNotificationLogError` (a failed request); malformed
-section IDs, parameters or JSON raise :class:`ValueError`.
+Exceptions: :class:`HTTPNotificationLogError` (a failed request: an error status,
+no server, a response later than the timeout or larger than the cap, a redirect
+to another origin); malformed section IDs, parameters, settings or JSON raise
+:class:`ValueError`. Warnings about tokens and exposed servers go to the
+``eventsourcing.interface`` logger.
 """
 
 from typing import TYPE_CHECKING
 
 from eventsourcing.utils import publish, version_getter
 
-from ._http import (
-    HTTPNotificationLogError,
-    HTTPNotificationLogInterface,
-    NotificationLogWSGIApp,
-    ThreadingWSGIServer,
-    make_notification_log_server,
-)
+from ._client import HTTPNotificationLogError, HTTPNotificationLogInterface
 from ._json import (
     NotificationLogInterface,
     NotificationLogJSONClient,
@@ -24,6 +21,8 @@ from ._json import (
     notification_from_dict,
     notification_to_dict,
 )
+from ._server import ThreadingWSGIServer, make_notification_log_server
+from ._wsgi import NotificationLogWSGIApp
 
 __all__ = [
     "HTTPNotificationLogError",

@@ -4,6 +4,7 @@ application in another process through any transport that carries text."""
 from __future__ import annotations
 
 import json
+import reprlib
 from abc import ABC, abstractmethod
 from base64 import b64decode, b64encode
 from binascii import Error as BinasciiError
@@ -14,6 +15,17 @@ from eventsourcing.application import Application, NotificationLog, Section
 from eventsourcing.persistence import Notification
 
 TApplication = TypeVar("TApplication", bound=Application)
+
+# Excerpts of bad input in messages stay short, and never recurse deeply into
+# nested input (which repr() would).
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 3
+_REPR.maxdict = _REPR.maxlist = 8
+_REPR.maxstring = _REPR.maxother = 80
+
+
+def _excerpt(value: Any) -> str:
+    return _REPR.repr(value)[:200]
 
 
 class NotificationLogInterface(ABC):
@@ -55,7 +67,7 @@ def notification_from_dict(data: Any) -> Notification:
         )
     except (KeyError, TypeError, ValueError, AttributeError, BinasciiError) as error:
         msg = (
-            f"Invalid notification in notification log JSON: {data!r:.200} "
+            f"Invalid notification in notification log JSON: {_excerpt(data)} "
             f"({type(error).__name__}: {error}). Expected an object with id, "
             "originator_id, originator_version, topic and base64 state"
         )
@@ -65,14 +77,14 @@ def notification_from_dict(data: Any) -> Notification:
 
 def _int(value: Any) -> int:
     if type(value) is not int:
-        msg = f"expected an integer, got {value!r}"
+        msg = f"expected an integer, got {_excerpt(value)}"
         raise TypeError(msg)
     return value
 
 
 def _str(value: Any) -> str:
     if not isinstance(value, str):
-        msg = f"expected a string, got {value!r}"
+        msg = f"expected a string, got {_excerpt(value)}"
         raise TypeError(msg)
     return value
 
@@ -84,8 +96,14 @@ def _optional_str(value: Any) -> str | None:
 def _loads(text: str) -> Any:
     try:
         return json.loads(text)
+    except RecursionError as error:
+        msg = (
+            f"Invalid notification log JSON: {text[:100]!r}... is nested too "
+            "deeply to be a notification log"
+        )
+        raise ValueError(msg) from error
     except ValueError as error:
-        msg = f"Invalid notification log JSON: {text!r:.200} ({error})"
+        msg = f"Invalid notification log JSON: {text[:200]!r} ({error})"
         raise ValueError(msg) from error
 
 
@@ -132,6 +150,9 @@ class NotificationLogJSONClient(NotificationLog):
         """Initialises the log with the given interface."""
         self.interface = interface
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.interface!r})"
+
     def __getitem__(self, section_id: str) -> Section:
         """Returns a :class:`~eventsourcing.application.Section` of the log."""
         data = _loads(self.interface.get_log_section(section_id))
@@ -143,7 +164,7 @@ class NotificationLogJSONClient(NotificationLog):
             )
         except (KeyError, TypeError) as error:
             msg = (
-                f"Invalid notification log section JSON: {data!r:.200}. Expected "
+                f"Invalid notification log section JSON: {_excerpt(data)}. Expected "
                 "an object with id, items and next_id"
             )
             raise ValueError(msg) from error
@@ -152,6 +173,6 @@ class NotificationLogJSONClient(NotificationLog):
         """Returns up to ``limit`` notifications with IDs from ``start``."""
         data = _loads(self.interface.get_notifications(start, limit))
         if not isinstance(data, list):
-            msg = f"Invalid notifications JSON: {data!r:.200}. Expected a list"
+            msg = f"Invalid notifications JSON: {_excerpt(data)}. Expected a list"
             raise ValueError(msg)
         return [notification_from_dict(item) for item in data]

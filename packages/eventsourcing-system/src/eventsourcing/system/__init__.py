@@ -2,7 +2,9 @@
 and process each notification exactly once, run in one thread or many.
 
 Exceptions: :class:`RunnerAlreadyStarted`, :class:`RunnerNotStarted` and
-:class:`FollowerFailed` (which chains the follower's original error).
+:class:`FollowerFailed` (which chains the follower's original error);
+:class:`NotificationLogError` (a :class:`ValueError`: a log returned notification
+IDs out of order, so its section was refused before any of it was processed).
 """
 
 from typing import TYPE_CHECKING
@@ -17,7 +19,7 @@ from ._application import (
     Promptable,
 )
 from ._definition import System
-from ._reader import NotificationLogReader
+from ._reader import NotificationLogError, NotificationLogReader
 from ._runners import (
     FollowerFailed,
     MultiThreadedRunner,
@@ -34,6 +36,7 @@ __all__ = [
     "Leader",
     "MultiThreadedRunner",
     "MultiThreadedRunnerThread",
+    "NotificationLogError",
     "NotificationLogReader",
     "ProcessApplication",
     "ProcessEvent",
