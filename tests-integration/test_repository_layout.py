@@ -106,3 +106,32 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     command = section.split("```\n", 2)[1].strip()
     ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
     assert command in ci_lines
+
+
+def test_coverage_measures_every_distribution_even_modules_no_test_imports() -> None:
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(ROOT / ".coveragerc")
+    sources = set(config["run"]["source"].split())
+    expected = {
+        str(src.relative_to(ROOT))
+        for src in [
+            *ROOT.glob("packages/*/src"),
+            *ROOT.glob("examples/eventsourcing-*/src"),
+        ]
+    }
+    assert sources == expected
+    assert config["report"].getboolean("include_namespace_packages")
+
+
+def test_every_distribution_declares_the_supported_pythons() -> None:
+    for pyproject in [*PACKAGES, *ROOT.glob("examples/eventsourcing-*")]:
+        project = tomllib.loads((pyproject / "pyproject.toml").read_text())["project"]
+        versions = {
+            c.rsplit(" :: ", 1)[1]
+            for c in project["classifiers"]
+            if c.startswith("Programming Language :: Python :: 3.")
+        }
+        assert versions == {"3.11", "3.12", "3.13"}, pyproject.name
+        assert project["requires-python"] == ">=3.11"

@@ -79,12 +79,14 @@ def open_application(args: argparse.Namespace) -> Application[Any]:
     return app
 
 
-def notifications(app: Application[Any], start: int = 1) -> Iterator[Notification]:
+def notifications(
+    app: Application[Any], start: int = 1, batch_size: int = 500
+) -> Iterator[Notification]:
     """The application's notifications from ``start`` onwards, in order."""
     while True:
-        batch = app.recorder.select_notifications(start, 500)
+        batch = app.recorder.select_notifications(start, batch_size)
         yield from batch
-        if len(batch) < 500:
+        if len(batch) < batch_size:
             return
         start = batch[-1].id + 1
 

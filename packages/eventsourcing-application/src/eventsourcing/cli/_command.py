@@ -111,11 +111,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     for name, entry_point in sorted(_entry_points().items()):
         try:
             command = entry_point.load()()
+            if not isinstance(command, Command):
+                msg = f"{entry_point.value} is not an eventsourcing.cli.Command"
+                raise TypeError(msg)
         except Exception as error:
             # A broken plug-in must not take the other commands down.
             subparsers.add_parser(name, help=f"(unavailable: {error})")
-            continue
-        if not isinstance(command, Command):
             continue
         commands[name] = command
         subparser = subparsers.add_parser(

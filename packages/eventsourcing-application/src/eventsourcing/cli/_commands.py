@@ -16,6 +16,7 @@ from eventsourcing.cli._app import (
 )
 from eventsourcing.cli._command import Command, CommandError, Output
 from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.utils import get_topic
 
 __all__ = ["LogCommand", "ShowCommand", "VerifyCommand"]
 
@@ -122,14 +123,15 @@ class ShowCommand(Command):
                 at = f" at version {args.version}" if args.version else ""
                 msg = f"no events of aggregate {aggregate_id}{at} in {app.name}"
                 raise CommandError(msg)
+            programs = output.json_lines
             output.table(
                 f"Events of {aggregate_id}",
-                ["version", "topic", "state"],
+                ["version", "topic" if programs else "event", "state"],
                 (
                     [
                         e.originator_version,
-                        f"{type(e).__module__}:{type(e).__qualname__}",
-                        event_fields(e) if output.json_lines else _fields_text(e),
+                        get_topic(type(e)) if programs else type(e).__qualname__,
+                        event_fields(e) if programs else _fields_text(e),
                     ]
                     for e in events
                 ),
@@ -149,7 +151,9 @@ class ShowCommand(Command):
 
 
 def _fields_text(domain_event: Any) -> str:
-    return ", ".join(f"{k}={_short(v, 40)}" for k, v in event_fields(domain_event).items())
+    return ", ".join(
+        f"{k}={_short(v, 40)}" for k, v in event_fields(domain_event).items()
+    )
 
 
 class VerifyCommand(Command):
