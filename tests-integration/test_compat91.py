@@ -113,7 +113,8 @@ def store(
             ("--user", "POSTGRES_USER"),
             ("--password", "POSTGRES_PASSWORD"),
         ):
-            args += [option, settings[variable]]
+            # One argument, since a generated password may begin with "-".
+            args.append(f"{option}={settings[variable]}")
         yield {"name": name, "args": args, **fixture}
     finally:
         server.drop_database(dbname)

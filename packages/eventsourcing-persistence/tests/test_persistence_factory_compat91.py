@@ -151,7 +151,7 @@ def test_choosing_a_backend_is_logged_without_secrets(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.INFO, logger="eventsourcing"):
-        factory = InfrastructureFactory.construct("App", {"CIPHER_KEY": KEY})
+        InfrastructureFactory.construct("App", {"CIPHER_KEY": KEY})
     (record,) = [r for r in caplog.records if "persistence backend" in r.message]
     assert record.name == "eventsourcing.persistence"
     assert "'App'" in record.message

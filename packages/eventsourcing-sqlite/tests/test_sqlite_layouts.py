@@ -23,13 +23,20 @@ from eventsourcing.sqlite import Factory, SQLiteDatastore
 
 # The tables eventsourcing 9.1 creates (see tests-integration/compat91/README.md).
 DDL_91 = [
-    "CREATE TABLE stored_events (originator_id TEXT, originator_version INTEGER, "
-    "topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version))",
-    "CREATE TABLE stored_snapshots (originator_id TEXT, originator_version INTEGER, "
-    "topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version)) "
-    "WITHOUT ROWID",
-    "CREATE TABLE tracking (application_name TEXT, notification_id INTEGER, "
-    "PRIMARY KEY (application_name, notification_id)) WITHOUT ROWID",
+    (
+        "CREATE TABLE stored_events (originator_id TEXT, originator_version INTEGER, "
+        "topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version))"
+    ),
+    (
+        "CREATE TABLE stored_snapshots (originator_id TEXT, "
+        "originator_version INTEGER, topic TEXT, state BLOB, "
+        "PRIMARY KEY (originator_id, originator_version)) "
+        "WITHOUT ROWID"
+    ),
+    (
+        "CREATE TABLE tracking (application_name TEXT, notification_id INTEGER, "
+        "PRIMARY KEY (application_name, notification_id)) WITHOUT ROWID"
+    ),
 ]
 
 
@@ -161,7 +168,9 @@ def test_tables_are_not_created_beside_both_layouts_silently(tmp_path: Path) -> 
 
 
 def test_an_unknown_layout_is_refused() -> None:
-    with pytest.raises(ConfigurationError, match="SQLITE_LAYOUT='9.2' is not a layout"):
+    with pytest.raises(
+        ConfigurationError, match=r"SQLITE_LAYOUT='9\.2' is not a layout"
+    ):
         Factory("App", {"SQLITE_DBNAME": ":memory:", "SQLITE_LAYOUT": "9.2"})
 
 

@@ -26,6 +26,12 @@ Exceptions (PEP 249 shaped, so any backend's driver errors look alike)::
 
 from typing import TYPE_CHECKING
 
+from eventsourcing.persistence._coordination import (
+    InProcessLeases,
+    InProcessWakeup,
+    Leases,
+    Wakeup,
+)
 from eventsourcing.persistence._environment import Environment
 from eventsourcing.persistence._errors import (
     ChecksumError,
@@ -84,11 +90,14 @@ __all__ = [
     "DecryptionError",
     "Environment",
     "EventStore",
+    "InProcessLeases",
+    "InProcessWakeup",
     "InfrastructureFactory",
     "IntegrityError",
     "InterfaceError",
     "InternalError",
     "JSONTranscoder",
+    "Leases",
     "Mapper",
     "NotSupportedError",
     "Notification",
@@ -107,6 +116,7 @@ __all__ = [
     "UUIDAsHex",
     "UnreadableRecordError",
     "UnsupportedTypeError",
+    "Wakeup",
 ]
 
 publish(__name__, globals())

@@ -9,6 +9,12 @@ import os
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, Self
 
+from eventsourcing.persistence._coordination import (
+    InProcessLeases,
+    InProcessWakeup,
+    Leases,
+    Wakeup,
+)
 from eventsourcing.persistence._environment import Environment
 from eventsourcing.persistence._errors import ConfigurationError
 from eventsourcing.persistence._eventstore import EventStore
@@ -273,6 +279,26 @@ class InfrastructureFactory(ABC):
     @abstractmethod
     def process_recorder(self) -> ProcessRecorder:
         """Constructs a process recorder."""
+
+    def wakeup(self, recorder: ApplicationRecorder) -> Wakeup:
+        """Returns a wake-up for readers of the recorder's notification log.
+
+        By default, commits in this process wake its readers; a backend that can
+        tell readers in other processes (PostgreSQL notifies) overrides this.
+
+        .. versionadded:: 9.1.0
+        """
+        return InProcessWakeup(recorder.wakeup_key())
+
+    def leases(self) -> Leases:
+        """Returns leases for workers that share work through this backend.
+
+        By default they are held in this process; a backend whose storage is
+        shared between processes overrides this with leases they all see.
+
+        .. versionadded:: 9.1.0
+        """
+        return InProcessLeases(scope=(type(self), self.application_name))
 
     def is_snapshotting_enabled(self) -> bool:
         """Decides whether or not snapshotting is enabled by reading environment

@@ -10,9 +10,10 @@ implements the one write method :meth:`AggregateRecorder._insert_events`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from eventsourcing.persistence import _coordination
 from eventsourcing.persistence._records import StoredEvent, Tracking
 
 if TYPE_CHECKING:
@@ -29,6 +30,15 @@ class Recorder(ABC):  # noqa: B024 (an abstract marker base, as documented)
     legacy_layout: bool = False
     """True for a recorder on a store laid out by eventsourcing 9.1, into which
     records are written in 9.1's formats so that 9.1 can still read the store."""
+
+    def wakeup_key(self) -> Hashable:
+        """What identifies the log this recorder writes, for waking its readers in
+        this process: the same for every recorder of one log (a backend whose
+        recorders share a database says which table), by default this recorder.
+
+        .. versionadded:: 9.1.0
+        """
+        return ("recorder", id(self))
 
 
 class AggregateRecorder(Recorder):
@@ -88,7 +98,10 @@ class AggregateRecorder(Recorder):
         elif not isinstance(tracking, Tracking):
             msg = f"tracking must be a Tracking object, not {tracking!r:.100}"
             raise TypeError(msg)
-        return self._insert_events(events, tracking)
+        ids = self._insert_events(events, tracking)
+        if ids and _coordination._conditions:
+            _coordination.signal_commit(self.wakeup_key())
+        return ids
 
     @abstractmethod
     def _insert_events(
