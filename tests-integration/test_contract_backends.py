@@ -21,6 +21,7 @@ from eventsourcing.persistence import (
     ApplicationRecorder,
     InfrastructureFactory,
     ProcessRecorder,
+    TrackingRecorder,
 )
 
 
@@ -58,6 +59,11 @@ class ProcessRecorderOnBackend(OnBackend):
         return self.new_factory().process_recorder()
 
 
+class TrackingRecorderOnBackend(OnBackend):
+    def create_recorder(self) -> TrackingRecorder:
+        return self.new_factory().tracking_recorder()
+
+
 class EventStoreOnBackend(OnBackend):
     def create_recorder(self) -> ApplicationRecorder:
         return self.new_factory().application_recorder()
@@ -73,6 +79,7 @@ CASES: list[tuple[type[Any], type[Any]]] = [
     (ApplicationRecorderOnBackend, contract.ApplicationRecorderTestCase),
     (ProcessRecorderOnBackend, contract.ProcessRecorderTestCase),
     (EventStoreOnBackend, contract.EventStoreTestCase),
+    (TrackingRecorderOnBackend, contract.TrackingRecorderTestCase),
 ]
 
 
@@ -90,6 +97,7 @@ def factory_case(backend: str) -> type[Any]:
             "expected_aggregate_recorder_class": AggregateRecorder,
             "expected_application_recorder_class": ApplicationRecorder,
             "expected_process_recorder_class": ProcessRecorder,
+            "expected_tracking_recorder_class": TrackingRecorder,
         },
     )
 

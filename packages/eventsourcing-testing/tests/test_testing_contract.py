@@ -8,12 +8,13 @@ import sys
 import textwrap
 from pathlib import Path
 
-from eventsourcing.persistence import AggregateRecorder
+from eventsourcing.persistence import AggregateRecorder, Notification
 from eventsourcing.popo import (
     Factory,
     POPOAggregateRecorder,
     POPOApplicationRecorder,
     POPOProcessRecorder,
+    POPOTrackingRecorder,
 )
 from eventsourcing.testing import (
     AggregateRecorderTestCase,
@@ -22,6 +23,7 @@ from eventsourcing.testing import (
     EventStoreTestCase,
     InfrastructureFactoryTestCase,
     ProcessRecorderTestCase,
+    TrackingRecorderTestCase,
 )
 
 ABSTRACT_CASES = [
@@ -31,12 +33,32 @@ ABSTRACT_CASES = [
     ProcessRecorderTestCase,
     EventStoreTestCase,
     InfrastructureFactoryTestCase,
+    TrackingRecorderTestCase,
 ]
 
 
 class TestReferenceProcessRecorder(ProcessRecorderTestCase):
     def create_recorder(self) -> POPOProcessRecorder:
         return POPOProcessRecorder()
+
+
+class TestReferenceTrackingRecorder(TrackingRecorderTestCase):
+    def create_recorder(self) -> POPOTrackingRecorder:
+        return POPOTrackingRecorder()
+
+
+class WithoutTopics(POPOApplicationRecorder):
+    """A recorder written before topic filters: it selects every notification."""
+
+    def select_notifications(self, start: int, limit: int) -> list[Notification]:  # type: ignore[override]  # the 9.1 signature, on purpose
+        return super().select_notifications(start, limit)
+
+
+class TestRecorderThatCannotFilterByTopic(ApplicationRecorderTestCase):
+    """The core filters what such a recorder selects, so it keeps the contract."""
+
+    def create_recorder(self) -> WithoutTopics:
+        return WithoutTopics()
 
 
 class TestReferenceEventStore(EventStoreTestCase):
@@ -49,9 +71,26 @@ class TestReferenceFactory(InfrastructureFactoryTestCase):
     expected_aggregate_recorder_class = POPOAggregateRecorder
     expected_application_recorder_class = POPOApplicationRecorder
     expected_process_recorder_class = POPOProcessRecorder
+    expected_tracking_recorder_class = POPOTrackingRecorder
 
     def env(self) -> dict[str, str]:
         return {"INFRASTRUCTURE_FACTORY": "popo"}
+
+
+class WithoutTrackingRecorders(Factory):
+    """A backend written before tracking recorders."""
+
+    tracking_recorder_base = None
+
+
+class TestFactoryWithoutTrackingRecorders(InfrastructureFactoryTestCase):
+    expected_factory_class = WithoutTrackingRecorders
+    expected_aggregate_recorder_class = POPOAggregateRecorder
+    expected_application_recorder_class = POPOApplicationRecorder
+    expected_process_recorder_class = POPOProcessRecorder
+
+    def env(self) -> dict[str, str]:
+        return {"INFRASTRUCTURE_FACTORY": f"{__name__}:WithoutTrackingRecorders"}
 
 
 def test_abstract_cases_say_they_are_not_tests() -> None:

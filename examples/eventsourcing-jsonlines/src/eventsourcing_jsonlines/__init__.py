@@ -7,10 +7,12 @@ from eventsourcing_jsonlines._recorders import (
     JSONLinesApplicationRecorder,
     JSONLinesProcessRecorder,
 )
+from eventsourcing_jsonlines._tracking import JSONLinesTrackingRecorder
 
 __all__ = [
     "Factory",
     "JSONLinesAggregateRecorder",
     "JSONLinesApplicationRecorder",
     "JSONLinesProcessRecorder",
+    "JSONLinesTrackingRecorder",
 ]

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from eventsourcing.persistence import (
     ConfigurationError,
     InfrastructureFactory,
     ProgrammingError,
+    TrackingRecorder,
 )
 from eventsourcing.utils import strtobool
 from eventsourcing_jsonlines._recorders import (
@@ -18,6 +19,7 @@ from eventsourcing_jsonlines._recorders import (
     JSONLinesApplicationRecorder,
     JSONLinesProcessRecorder,
 )
+from eventsourcing_jsonlines._tracking import JSONLinesTrackingRecorder
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -34,8 +36,11 @@ class Factory(InfrastructureFactory):
     missing; ``"JSONLINES_FSYNC"`` (default false) says whether to ``fsync`` each
     write. Files are named after the application and purpose
     (``worlds_events.jsonl``, ``worlds_snapshots.jsonl``), so several applications
-    can share one directory. Tracking records go in the events file.
+    can share one directory. Tracking records go in the events file; the positions
+    of a tracking recorder in ``<name>_positions.jsonl``.
     """
+
+    tracking_recorder_base = JSONLinesTrackingRecorder
 
     JSONLINES_PATH = "JSONLINES_PATH"
     JSONLINES_FSYNC = "JSONLINES_FSYNC"
@@ -86,3 +91,11 @@ class Factory(InfrastructureFactory):
     def process_recorder(self) -> JSONLinesProcessRecorder:
         """Constructs a process recorder (tracking records in the events file)."""
         return JSONLinesProcessRecorder(self.file_path("events"), fsync=self.fsync)
+
+    def _construct_tracking_recorder(
+        self, cls: type[TrackingRecorder]
+    ) -> JSONLinesTrackingRecorder:
+        """Constructs a tracking recorder whose file is named after the application."""
+        return cast(type[JSONLinesTrackingRecorder], cls)(
+            self.file_path("positions"), fsync=self.fsync
+        )

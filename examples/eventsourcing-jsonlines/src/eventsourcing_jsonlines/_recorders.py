@@ -83,9 +83,12 @@ class JSONLinesApplicationRecorder(ApplicationRecorder, JSONLinesAggregateRecord
         their notification IDs."""
         return self._store.append(stored_events, tracking)
 
-    def select_notifications(self, start: int, limit: int) -> list[Notification]:
-        """Returns a list of event notifications from 'start', limited by 'limit'."""
-        return self._store.select_notifications(start, limit)
+    def select_notifications(
+        self, start: int, limit: int, *, topics: Sequence[str] = ()
+    ) -> list[Notification]:
+        """Returns a list of event notifications from 'start', limited by 'limit'
+        (only those of ``topics``, if given)."""
+        return self._store.select_notifications(start, limit, frozenset(topics))
 
     def max_notification_id(self) -> int:
         """Returns the maximum notification ID."""

@@ -12,6 +12,7 @@ import weakref
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from itertools import islice
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -288,11 +289,21 @@ class BatchFile:
             stop = len(versions) if lte is None else bisect_right(versions, lte)
             return events[start:stop]
 
-    def select_notifications(self, start: int, limit: int) -> list[Notification]:
+    def select_notifications(
+        self, start: int, limit: int, topics: frozenset[str] = frozenset()
+    ) -> list[Notification]:
         with self._lock:
             self._catch_up()
             index = bisect_left(self._ids, start)
-            return self._notifications[index : index + max(limit, 0)]
+            if not topics:
+                return self._notifications[index : index + max(limit, 0)]
+            selected: list[Notification] = []
+            for notification in islice(self._notifications, index, None):
+                if len(selected) >= limit:
+                    break
+                if notification.topic in topics:
+                    selected.append(notification)
+            return selected
 
     def max_notification_id(self) -> int:
         with self._lock:

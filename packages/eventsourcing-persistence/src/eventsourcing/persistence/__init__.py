@@ -22,6 +22,8 @@ Exceptions (PEP 249 shaped, so any backend's driver errors look alike)::
           +-- ConfigurationError   (wrong persistence environment variables)
           +-- TranscodingError     (state that cannot be encoded or decoded)
                +-- UnsupportedTypeError   (also a TypeError: no such transcoding)
+     +-- WaitInterruptedError   (TrackingRecorder.wait() was interrupted; when it
+                                 times out, it raises TimeoutError)
 """
 
 from typing import TYPE_CHECKING
@@ -64,6 +66,7 @@ from eventsourcing.persistence._records import (
     StoredEvent,
     Tracking,
 )
+from eventsourcing.persistence._tracking import TrackingRecorder, WaitInterruptedError
 from eventsourcing.persistence._transcoding import (
     DatetimeAsISO,
     DecimalAsStr,
@@ -110,12 +113,14 @@ __all__ = [
     "Recording",
     "StoredEvent",
     "Tracking",
+    "TrackingRecorder",
     "Transcoder",
     "Transcoding",
     "TranscodingError",
     "UUIDAsHex",
     "UnreadableRecordError",
     "UnsupportedTypeError",
+    "WaitInterruptedError",
     "Wakeup",
 ]
 

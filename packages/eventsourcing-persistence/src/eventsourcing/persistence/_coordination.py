@@ -52,6 +52,13 @@ class Wakeup(ABC):
         """Block until new notifications may have been committed since the last
         call (``True``), or until ``timeout`` seconds have passed (``False``)."""
 
+    def interrupt(self) -> None:  # noqa: B027 (optional: waits end at their timeout)
+        """Make a :meth:`wait` in another thread return now, so that a reader told
+        to stop need not wait for its timeout (by default it does).
+
+        .. versionadded:: 9.1.0
+        """
+
     def close(self) -> None:  # noqa: B027 (optional: a wake-up may hold nothing)
         """Stop listening: release what the wake-up holds."""
 
@@ -66,14 +73,22 @@ class InProcessWakeup(Wakeup):
             self._condition = _conditions.setdefault(key, threading.Condition())
         with self._condition:
             self._seen = _commits.get(key, 0)
+        self._interrupted = False
 
     def wait(self, timeout: float) -> bool:
         with self._condition:
             woken = self._condition.wait_for(
-                lambda: _commits.get(self.key, 0) != self._seen, timeout
+                lambda: self._interrupted or _commits.get(self.key, 0) != self._seen,
+                timeout,
             )
             self._seen = _commits.get(self.key, 0)
+            self._interrupted = False
         return woken
+
+    def interrupt(self) -> None:
+        with self._condition:
+            self._interrupted = True
+            self._condition.notify_all()
 
 
 class Leases(ABC):

@@ -4,10 +4,11 @@ an application, configured by environment variables."""
 from __future__ import annotations
 
 import difflib
+import inspect
 import logging
 import os
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar, overload
 
 from eventsourcing.persistence._coordination import (
     InProcessLeases,
@@ -19,6 +20,7 @@ from eventsourcing.persistence._environment import Environment
 from eventsourcing.persistence._errors import ConfigurationError
 from eventsourcing.persistence._eventstore import EventStore
 from eventsourcing.persistence._mapper import Cipher, Compressor, Mapper
+from eventsourcing.persistence._tracking import TrackingRecorder
 from eventsourcing.persistence._plugins import (
     CIPHER_GROUP,
     COMPRESSOR_GROUP,
@@ -42,6 +44,8 @@ if TYPE_CHECKING:
 __all__ = ["InfrastructureFactory"]
 
 logger = logging.getLogger("eventsourcing.persistence")
+
+TTrackingRecorder = TypeVar("TTrackingRecorder", bound=TrackingRecorder)
 
 # The cipher that "CIPHER_KEY" alone selects, as in eventsourcing 9.1.
 _DEFAULT_CIPHER = "aes"
@@ -280,6 +284,91 @@ class InfrastructureFactory(ABC):
     def process_recorder(self) -> ProcessRecorder:
         """Constructs a process recorder."""
 
+    tracking_recorder_base: type[TrackingRecorder] | None = None
+    """The backend's tracking recorder class, from which its views derive (``None``:
+    the backend has none)."""
+
+    @overload
+    def tracking_recorder(self) -> TrackingRecorder: ...
+
+    @overload
+    def tracking_recorder(
+        self, tracking_recorder_class: type[TTrackingRecorder]
+    ) -> TTrackingRecorder: ...
+
+    def tracking_recorder(
+        self, tracking_recorder_class: type[TrackingRecorder] | None = None
+    ) -> TrackingRecorder:
+        """Constructs a tracking recorder, which records how far the logs of
+        applications have been processed: the backend's own
+        (:attr:`tracking_recorder_base`), or ``tracking_recorder_class`` (a view:
+        a subclass of the backend's tracking recorder with tables of its own),
+        or, when that class is an interface, its one concrete subclass for this
+        backend.
+
+        A backend without tracking recorders raises :class:`NotImplementedError`
+        (subscriptions work with any backend). A backend provides them by setting
+        :attr:`tracking_recorder_base` and, if its recorders take arguments,
+        overriding ``_construct_tracking_recorder(cls)``.
+
+        .. versionadded:: 9.1.0
+        """
+        base = self.tracking_recorder_base
+        if base is None:
+            msg = (
+                f"The persistence backend {type(self).__qualname__} has no tracking "
+                "recorders, so it cannot keep the position of a projection: keep "
+                "the view in another backend (set INFRASTRUCTURE_FACTORY prefixed "
+                "with the projection's name, such as "
+                "MYPROJECTION_INFRASTRUCTURE_FACTORY=sqlite), or give the backend "
+                "a tracking recorder (InfrastructureFactory.tracking_recorder_base)"
+            )
+            raise NotImplementedError(msg)
+        cls = self._find_tracking_recorder_class(tracking_recorder_class, base)
+        return self._construct_tracking_recorder(cls)
+
+    def _construct_tracking_recorder(
+        self, cls: type[TrackingRecorder]
+    ) -> TrackingRecorder:
+        """Constructs the tracking recorder class (by default, with no arguments)."""
+        return cls()
+
+    def _find_tracking_recorder_class(
+        self, requested: type[TrackingRecorder] | None, base: type[TrackingRecorder]
+    ) -> type[TrackingRecorder]:
+        if requested is None:
+            return base
+        if not (isinstance(requested, type) and issubclass(requested, TrackingRecorder)):
+            msg = (
+                f"{requested!r:.100} is not a tracking recorder class: a view derives "
+                f"from the backend's tracking recorder, {base.__qualname__}"
+            )
+            raise TypeError(msg)
+        if issubclass(requested, base) and not inspect.isabstract(requested):
+            return requested
+        found = [
+            cls
+            for cls in _subclasses(requested)
+            if issubclass(cls, base) and not inspect.isabstract(cls)
+        ]
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            msg = (
+                f"No implementation of {requested.__qualname__} for the persistence "
+                f"backend {type(self).__qualname__} of {self.application_name!r}: "
+                f"define a concrete subclass of both {requested.__qualname__} and "
+                f"{base.__qualname__}, and import it before constructing the view"
+            )
+        else:
+            names = ", ".join(sorted(cls.__qualname__ for cls in found))
+            msg = (
+                f"Several implementations of {requested.__qualname__} for the "
+                f"persistence backend {type(self).__qualname__} of "
+                f"{self.application_name!r}: {names}. Give the one to use"
+            )
+        raise ConfigurationError(msg)
+
     def wakeup(self, recorder: ApplicationRecorder) -> Wakeup:
         """Returns a wake-up for readers of the recorder's notification log.
 
@@ -313,6 +402,17 @@ class InfrastructureFactory(ABC):
                 "'off', '0'."
             )
             raise ConfigurationError(msg) from e
+
+
+def _subclasses(cls: type) -> list[type]:
+    found: dict[type, None] = {}
+    pending = list(cls.__subclasses__())
+    while pending:
+        sub = pending.pop()
+        if sub not in found:
+            found[sub] = None
+            pending.extend(sub.__subclasses__())
+    return list(found)
 
 
 def _getenv(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_left, bisect_right
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from eventsourcing.persistence import (
@@ -17,6 +18,7 @@ from eventsourcing.persistence import (
     StoredEvent,
     Tracking,
 )
+from eventsourcing.popo._tracking import POPOTrackingRecorder
 from eventsourcing.utils import publish, version_getter
 
 if TYPE_CHECKING:
@@ -28,6 +30,7 @@ __all__ = [
     "POPOAggregateRecorder",
     "POPOApplicationRecorder",
     "POPOProcessRecorder",
+    "POPOTrackingRecorder",
 ]
 
 
@@ -202,11 +205,23 @@ class POPOApplicationRecorder(ApplicationRecorder, POPOAggregateRecorder):
                 events.insert(index, stored_event)
         return range(first_id + 1, notification_id + 1)
 
-    def select_notifications(self, start: int, limit: int) -> list[Notification]:
-        """Returns a list of event notifications from 'start', limited by 'limit'."""
+    def select_notifications(
+        self, start: int, limit: int, *, topics: Sequence[str] = ()
+    ) -> list[Notification]:
+        """Returns a list of event notifications from 'start', limited by 'limit'
+        (only those of ``topics``, if given)."""
         first = max(start, 1)
         with self._database_lock:
-            return self._notifications[first - 1 : first - 1 + max(limit, 0)]
+            if not topics:
+                return self._notifications[first - 1 : first - 1 + max(limit, 0)]
+            wanted = frozenset(topics)
+            selected = []
+            for notification in islice(self._notifications, first - 1, None):
+                if len(selected) >= limit:
+                    break
+                if notification.topic in wanted:
+                    selected.append(notification)
+            return selected
 
     def max_notification_id(self) -> int:
         """Returns the maximum notification ID."""
@@ -253,6 +268,8 @@ class POPOProcessRecorder(ProcessRecorder, POPOApplicationRecorder):
 
 class Factory(InfrastructureFactory):
     """Infrastructure factory for the in-memory recorders (``popo``, the default)."""
+
+    tracking_recorder_base = POPOTrackingRecorder
 
     def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
         """Constructs an aggregate recorder."""

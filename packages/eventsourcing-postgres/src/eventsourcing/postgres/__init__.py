@@ -30,6 +30,7 @@ from eventsourcing.postgres._recorders import (
     PostgresApplicationRecorder,
     PostgresProcessRecorder,
 )
+from eventsourcing.postgres._tracking import PostgresTrackingRecorder
 from eventsourcing.utils import publish, version_getter
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "PostgresApplicationRecorder",
     "PostgresDatastore",
     "PostgresProcessRecorder",
+    "PostgresTrackingRecorder",
 ]
 
 publish(__name__, globals())

@@ -7,6 +7,8 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from types import TracebackType
 from typing import Any, TypeVar
 
 import psycopg2
@@ -344,6 +346,18 @@ class PostgresDatastore:
             self._checkin(conn, broken=False)
             return result
 
+    def transaction(self) -> AbstractContextManager[DeferringCursor]:
+        """A transaction for a block that runs statements with the cursor it gets.
+
+        ``BEGIN`` is sent with the block's first statement, ``COMMIT`` (with any
+        statements deferred until then) when the block ends, ``ROLLBACK`` when it
+        raises; driver errors arrive as persistence errors. Unlike :meth:`write`,
+        never retried: a block cannot be run again. If a statement failed inside
+        the block, whose error the block caught, nothing is committed and
+        :class:`~eventsourcing.persistence.InternalError` is raised.
+        """
+        return _Transaction(self)
+
     def close(self) -> None:
         """Close every connection of this datastore (new operations reconnect)."""
         with self._guard:
@@ -442,3 +456,64 @@ class PostgresDatastore:
         except psycopg2.Error:
             return False
         return True
+
+
+class _Transaction:
+    """The context manager of :meth:`PostgresDatastore.transaction`."""
+
+    __slots__ = ("_conn", "_cursor", "_datastore")
+
+    def __init__(self, datastore: PostgresDatastore) -> None:
+        self._datastore = datastore
+
+    def __enter__(self) -> DeferringCursor:
+        datastore = self._datastore
+        conn = datastore._checkout()
+        cursor = conn.raw.cursor(cursor_factory=DeferringCursor)
+        cursor.defer(b"BEGIN")
+        self._conn = conn
+        self._cursor = cursor
+        return cursor
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        datastore, conn, cursor = self._datastore, self._conn, self._cursor
+        if exc is not None:
+            # Nothing was sent while BEGIN is still deferred.
+            sent = not cursor.deferred.startswith(b"BEGIN")
+            broken = conn.raw.closed != 0 or (sent and not datastore._rollback(conn))
+            cursor.close()
+            datastore._checkin(conn, broken=broken)
+            if isinstance(exc, psycopg2.Error):
+                raise translate_error(exc, datastore._password) from exc
+            return
+        try:
+            cursor.execute("COMMIT")
+            committed = cursor.statusmessage == "COMMIT"
+        except psycopg2.Error as e:
+            broken = conn.raw.closed != 0 or not datastore._rollback(conn)
+            cursor.close()
+            datastore._checkin(conn, broken=broken)
+            context = (
+                "The connection failed while committing, so whether the "
+                "transaction was committed is unknown"
+                if broken
+                else ""
+            )
+            raise translate_error(e, datastore._password, context) from e
+        except BaseException:
+            datastore._checkin(conn, broken=True)
+            raise
+        cursor.close()
+        datastore._checkin(conn, broken=False)
+        if not committed:
+            msg = (
+                "The transaction was rolled back, not committed: a statement in it "
+                "failed, and its error was caught inside the block. Let database "
+                "errors leave the block (or use a nested transaction)"
+            )
+            raise InternalError(msg)

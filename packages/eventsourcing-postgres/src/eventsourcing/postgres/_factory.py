@@ -4,15 +4,20 @@ variables."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from eventsourcing.persistence import ConfigurationError, InfrastructureFactory
+from eventsourcing.persistence import (
+    ConfigurationError,
+    InfrastructureFactory,
+    TrackingRecorder,
+)
 from eventsourcing.postgres._datastore import PostgresDatastore
 from eventsourcing.postgres._recorders import (
     PostgresAggregateRecorder,
     PostgresApplicationRecorder,
     PostgresProcessRecorder,
 )
+from eventsourcing.postgres._tracking import PostgresTrackingRecorder
 from eventsourcing.utils import strtobool
 
 if TYPE_CHECKING:
@@ -186,6 +191,20 @@ class Factory(InfrastructureFactory):
             self.datastore, self._table_name("events"), self._table_name("tracking")
         )
         self._prepare(recorder)
+        return recorder
+
+    tracking_recorder_base = PostgresTrackingRecorder
+
+    def _construct_tracking_recorder(
+        self, cls: type[TrackingRecorder]
+    ) -> PostgresTrackingRecorder:
+        """Constructs a tracking recorder (a view) named after the application, in
+        the application's database and schema."""
+        recorder = cast(type[PostgresTrackingRecorder], cls)(
+            self.datastore, self.application_name
+        )
+        if self._create_table:
+            recorder.create_table()
         return recorder
 
     def close(self) -> None:

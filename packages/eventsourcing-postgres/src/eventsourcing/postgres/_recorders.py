@@ -168,6 +168,13 @@ class PostgresApplicationRecorder(PostgresAggregateRecorder, ApplicationRecorder
                 "ORDER BY notification_id LIMIT %s"
             ).format(self.events_table)
         )
+        self._select_topics = Statement(
+            sql.SQL(
+                "SELECT notification_id, originator_id, originator_version, topic, "
+                "state FROM {} WHERE notification_id >= %s AND topic = ANY(%s) "
+                "ORDER BY notification_id LIMIT %s"
+            ).format(self.events_table)
+        )
         self._max_notification_id = Statement(
             sql.SQL("SELECT MAX(notification_id) FROM {}").format(self.events_table)
         )
@@ -191,11 +198,21 @@ class PostgresApplicationRecorder(PostgresAggregateRecorder, ApplicationRecorder
         )
         return ids
 
-    def select_notifications(self, start: int, limit: int) -> list[Notification]:
-        """Returns a list of event notifications from 'start', limited by 'limit'."""
+    def select_notifications(
+        self, start: int, limit: int, *, topics: Sequence[str] = ()
+    ) -> list[Notification]:
+        """Returns a list of event notifications from 'start', limited by 'limit'
+        (only those of ``topics``, if given: filtered by PostgreSQL)."""
 
         def select(cursor: Any) -> list[Notification]:
-            cursor.execute(self._select_notifications.render(cursor), (start, limit))
+            if topics:
+                cursor.execute(
+                    self._select_topics.render(cursor), (start, list(topics), limit)
+                )
+            else:
+                cursor.execute(
+                    self._select_notifications.render(cursor), (start, limit)
+                )
             return [
                 Notification(
                     originator_id, version, topic, bytes(state), notification_id

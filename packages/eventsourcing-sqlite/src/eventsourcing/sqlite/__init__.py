@@ -26,6 +26,7 @@ from eventsourcing.sqlite._recorders import (
     SQLiteApplicationRecorder,
     SQLiteProcessRecorder,
 )
+from eventsourcing.sqlite._tracking import SQLiteTrackingRecorder
 from eventsourcing.utils import publish, version_getter
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "SQLiteApplicationRecorder",
     "SQLiteDatastore",
     "SQLiteProcessRecorder",
+    "SQLiteTrackingRecorder",
 ]
 
 publish(__name__, globals())

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
 from eventsourcing.persistence import (
     ConfigurationError,
     InfrastructureFactory,
+    TrackingRecorder,
 )
 from eventsourcing.sqlite._datastore import (
     DEFAULT_SYNCHRONOUS,
@@ -21,6 +23,7 @@ from eventsourcing.sqlite._recorders import (
     SQLiteApplicationRecorder,
     SQLiteProcessRecorder,
 )
+from eventsourcing.sqlite._tracking import SQLiteTrackingRecorder
 from eventsourcing.utils import strtobool
 
 logger = logging.getLogger("eventsourcing.sqlite")
@@ -259,6 +262,20 @@ class Factory(InfrastructureFactory):
             legacy=self.layout().legacy,
         )
         self._prepare(recorder)
+        return recorder
+
+    tracking_recorder_base = SQLiteTrackingRecorder
+
+    def _construct_tracking_recorder(
+        self, cls: type[TrackingRecorder]
+    ) -> SQLiteTrackingRecorder:
+        """Construct a tracking recorder (a view) named after the application, in
+        the application's database."""
+        recorder = cast(type[SQLiteTrackingRecorder], cls)(
+            self.datastore, self.application_name
+        )
+        if self._create_table:
+            recorder.create_table()
         return recorder
 
     def close(self) -> None:

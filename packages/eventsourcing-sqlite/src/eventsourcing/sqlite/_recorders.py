@@ -188,6 +188,13 @@ class SQLiteApplicationRecorder(SQLiteAggregateRecorder, ApplicationRecorder):
             f"SELECT {id_column}, originator_id, originator_version, topic, state "
             f"FROM {table} WHERE {id_column} >= ? ORDER BY {id_column} LIMIT ?"
         )
+        self._select_topics_sql = (
+            f"SELECT {id_column}, originator_id, originator_version, topic, state "
+            f"FROM {table} WHERE {id_column} >= ? AND topic IN ({{}}) "
+            f"ORDER BY {id_column} LIMIT ?"
+        )
+        # Number of topics -> the statement that filters by that many.
+        self._select_topics: dict[int, str] = {}
         self._max_notification_id_sql = f"SELECT MAX({id_column}) FROM {table}"
 
     def create_table_statements(self) -> list[str]:
@@ -212,9 +219,21 @@ class SQLiteApplicationRecorder(SQLiteAggregateRecorder, ApplicationRecorder):
             )
         ]
 
-    def select_notifications(self, start: int, limit: int) -> list[Notification]:
-        """Return up to ``limit`` notifications with ids from ``start``, ascending."""
-        rows = self.datastore.fetchall(self._select_notifications_sql, (start, limit))
+    def select_notifications(
+        self, start: int, limit: int, *, topics: Sequence[str] = ()
+    ) -> list[Notification]:
+        """Return up to ``limit`` notifications with ids from ``start``, ascending
+        (only those of ``topics``, if given: filtered by SQLite)."""
+        if topics:
+            sql = self._select_topics.get(len(topics))
+            if sql is None:
+                sql = self._select_topics_sql.format(", ".join("?" * len(topics)))
+                self._select_topics[len(topics)] = sql
+            rows = self.datastore.fetchall(sql, (start, *topics, limit))
+        else:
+            rows = self.datastore.fetchall(
+                self._select_notifications_sql, (start, limit)
+            )
         return [
             Notification(_uuid(originator_id), version, topic, state, notification_id)
             for notification_id, originator_id, version, topic, state in rows

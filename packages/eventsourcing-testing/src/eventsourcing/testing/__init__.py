@@ -14,6 +14,7 @@ from eventsourcing.testing._recorders import (
     ApplicationRecorderTestCase,
     ProcessRecorderTestCase,
 )
+from eventsourcing.testing._tracking import TrackingRecorderTestCase
 from eventsourcing.utils import publish, version_getter
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "EventStoreTestCase",
     "InfrastructureFactoryTestCase",
     "ProcessRecorderTestCase",
+    "TrackingRecorderTestCase",
 ]
 
 publish(__name__, globals())

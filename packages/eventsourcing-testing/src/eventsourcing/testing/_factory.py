@@ -20,6 +20,8 @@ from eventsourcing.persistence import (
     ProcessRecorder,
     RecordConflictError,
     StoredEvent,
+    Tracking,
+    TrackingRecorder,
     UUIDAsHex,
 )
 from eventsourcing.testing._base import ContractTestCase
@@ -102,6 +104,9 @@ class InfrastructureFactoryTestCase(ContractTestCase):
     expected_aggregate_recorder_class: ClassVar[type[AggregateRecorder]]
     expected_application_recorder_class: ClassVar[type[ApplicationRecorder]]
     expected_process_recorder_class: ClassVar[type[ProcessRecorder]]
+    expected_tracking_recorder_class: ClassVar[type[TrackingRecorder] | None] = None
+    """The backend's tracking recorder class; ``None`` (the default) for a backend
+    without, whose ``tracking_recorder()`` must then say so."""
 
     application_name: ClassVar[str] = "TestApp"
     other_application_name: ClassVar[str] = "OtherApp"
@@ -139,6 +144,20 @@ class InfrastructureFactoryTestCase(ContractTestCase):
         self.assertIsInstance(
             factory.process_recorder(), self.expected_process_recorder_class
         )
+
+    def test_tracking_recorder_type(self) -> None:
+        factory = self.construct_factory()
+        expected = self.expected_tracking_recorder_class
+        if expected is None:
+            with self.assertRaisesRegex(NotImplementedError, "no tracking recorders"):
+                factory.tracking_recorder()
+            return
+        recorder = factory.tracking_recorder()
+        self.assertIsInstance(recorder, expected)
+        other = self.construct_factory(self.other_application_name)
+        recorder.insert_tracking(Tracking("upstream", 1))
+        self.assertEqual(recorder.max_tracking_id("upstream"), 1)
+        self.assertEqual(other.tracking_recorder().max_tracking_id("upstream"), 0)
 
     def test_event_store_round_trip(self) -> None:
         factory = self.construct_factory()

@@ -26,12 +26,14 @@ __all__ = [
 ]
 
 
-def stored_event(originator_id: UUID, version: int, state: bytes = b"") -> StoredEvent:
+def stored_event(
+    originator_id: UUID, version: int, state: bytes = b"", topic: str = "tests:Event"
+) -> StoredEvent:
     """Returns a stored event with a recognisable topic and state."""
     return StoredEvent(
         originator_id=originator_id,
         originator_version=version,
-        topic="tests:Event",
+        topic=topic,
         state=state or f'{{"v": {version}}}'.encode(),
     )
 
@@ -209,6 +211,35 @@ class ApplicationRecorderTestCase(AggregateRecorderTestCase):
         self.assertEqual(recorder.select_notifications(ids[1], 10), notifications[1:])
         self.assertEqual(recorder.select_notifications(ids[0], 2), notifications[:2])
         self.assertEqual(recorder.select_notifications(ids[2] + 1, 10), [])
+
+    def test_select_notifications_of_given_topics_only(self) -> None:
+        recorder = self.create_recorder()
+        originator_id = uuid4()
+        topics = ["tests:A", "tests:B", "tests:A", "tests:C", "tests:B", "tests:A"]
+        recorder.insert_events(
+            [
+                stored_event(originator_id, version, topic=topic)
+                for version, topic in enumerate(topics, 1)
+            ]
+        )
+        everything = recorder.select_notifications(1, 10)
+        ids = [n.id for n in everything]
+
+        def versions(start: int, limit: int, *topics: str) -> list[int]:
+            selected = recorder.select_notifications(start, limit, topics=topics)
+            for notification in selected:
+                self.assertIn(notification, everything)
+            return [n.originator_version for n in selected]
+
+        self.assertEqual(versions(1, 10, "tests:A"), [1, 3, 6])
+        self.assertEqual(versions(1, 10, "tests:A", "tests:B"), [1, 2, 3, 5, 6])
+        # The limit counts the selected notifications only.
+        self.assertEqual(versions(1, 2, "tests:B", "tests:C"), [2, 4])
+        self.assertEqual(versions(ids[3], 2, "tests:A", "tests:B"), [5, 6])
+        self.assertEqual(versions(ids[5] + 1, 10, "tests:A"), [])
+        self.assertEqual(versions(1, 10, "tests:Z"), [])
+        self.assertEqual(versions(1, 10), [1, 2, 3, 4, 5, 6])
+        self.assertEqual(recorder.select_notifications(1, 10, topics=[]), everything)
 
     def test_conflicting_batch_takes_no_notification(self) -> None:
         recorder = self.create_recorder()
