@@ -56,8 +56,14 @@ class NotificationsRecorder(ApplicationRecorder):
     ) -> list[StoredEvent]:
         raise NotImplementedError("these tests only read notifications")
 
-    def select_notifications(self, start: int, limit: int) -> list[Notification]:
-        return [n for n in self.notifications if n.id >= start][:limit]
+    def select_notifications(
+        self, start: int, limit: int, *, topics: Sequence[str] = ()
+    ) -> list[Notification]:
+        return [
+            n
+            for n in self.notifications
+            if n.id >= start and (not topics or n.topic in topics)
+        ][:limit]
 
     def max_notification_id(self) -> int:
         return self.notifications[-1].id if self.notifications else 0

@@ -237,7 +237,7 @@ class OutOfOrder(Application):
         def backwards(start: int, limit: int) -> list[Notification]:
             return list(reversed(select(start, limit)))
 
-        recorder.select_notifications = backwards  # type: ignore[method-assign]  # spoils the order
+        recorder.select_notifications = backwards  # type: ignore[method-assign,assignment]  # spoils the order
         return recorder
 
 

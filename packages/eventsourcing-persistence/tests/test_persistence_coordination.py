@@ -32,7 +32,9 @@ class Log(ApplicationRecorder):
     def select_events(self, originator_id: UUID, *args: object) -> list[StoredEvent]:
         return []
 
-    def select_notifications(self, start: int, limit: int) -> list[Notification]:
+    def select_notifications(
+        self, start: int, limit: int, *, topics: Sequence[str] = ()
+    ) -> list[Notification]:
         return []
 
     def max_notification_id(self) -> int:

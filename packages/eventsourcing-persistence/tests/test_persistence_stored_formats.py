@@ -88,11 +88,13 @@ class MemoryRecorder(ProcessRecorder):
     ) -> list[StoredEvent]:
         return [r for r in self.rows if r.originator_id == originator_id]
 
-    def select_notifications(self, start: int, limit: int) -> list[Notification]:
+    def select_notifications(
+        self, start: int, limit: int, *, topics: Sequence[str] = ()
+    ) -> list[Notification]:
         return [
             Notification(r.originator_id, r.originator_version, r.topic, r.state, i)
             for i, r in enumerate(self.rows, 1)
-            if i >= start
+            if i >= start and (not topics or r.topic in topics)
         ][:limit]
 
     def max_notification_id(self) -> int:
@@ -364,7 +366,7 @@ def test_a_recorder_written_for_9_1_is_kept_behind_the_contract() -> None:
         def select_events(self, *args: Any, **kwargs: Any) -> list[StoredEvent]:
             return []
 
-        def select_notifications(self, start: int, limit: int) -> list[Notification]:
+        def select_notifications(self, start: int, limit: int) -> list[Notification]:  # type: ignore[override]  # 9.1's signature
             return []
 
         def max_notification_id(self) -> int:

@@ -58,7 +58,9 @@ class JSONLinesTrackingRecorder(TrackingRecorder):
 
     def _catch_up(self) -> None:
         """Reads the complete lines appended since the last reading."""
-        data = os.pread(self._fd, os.fstat(self._fd).st_size - self._offset, self._offset)
+        data = os.pread(
+            self._fd, os.fstat(self._fd).st_size - self._offset, self._offset
+        )
         end = data.rfind(b"\n") + 1
         for line in data[:end].splitlines():
             try:

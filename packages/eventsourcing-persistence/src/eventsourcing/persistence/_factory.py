@@ -20,7 +20,6 @@ from eventsourcing.persistence._environment import Environment
 from eventsourcing.persistence._errors import ConfigurationError
 from eventsourcing.persistence._eventstore import EventStore
 from eventsourcing.persistence._mapper import Cipher, Compressor, Mapper
-from eventsourcing.persistence._tracking import TrackingRecorder
 from eventsourcing.persistence._plugins import (
     CIPHER_GROUP,
     COMPRESSOR_GROUP,
@@ -29,10 +28,11 @@ from eventsourcing.persistence._plugins import (
     load_plugin,
     load_plugin_object,
 )
+from eventsourcing.persistence._tracking import TrackingRecorder
 from eventsourcing.utils import strtobool
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from eventsourcing.persistence._recorders import (
         AggregateRecorder,
@@ -291,13 +291,14 @@ class InfrastructureFactory(ABC):
     @overload
     def tracking_recorder(self) -> TrackingRecorder: ...
 
+    # Typed as a callable, so that an abstract view (an interface) type-checks.
     @overload
     def tracking_recorder(
-        self, tracking_recorder_class: type[TTrackingRecorder]
+        self, tracking_recorder_class: Callable[..., TTrackingRecorder]
     ) -> TTrackingRecorder: ...
 
     def tracking_recorder(
-        self, tracking_recorder_class: type[TrackingRecorder] | None = None
+        self, tracking_recorder_class: Callable[..., TrackingRecorder] | None = None
     ) -> TrackingRecorder:
         """Constructs a tracking recorder, which records how far the logs of
         applications have been processed: the backend's own
@@ -334,11 +335,13 @@ class InfrastructureFactory(ABC):
         return cls()
 
     def _find_tracking_recorder_class(
-        self, requested: type[TrackingRecorder] | None, base: type[TrackingRecorder]
+        self, requested: object, base: type[TrackingRecorder]
     ) -> type[TrackingRecorder]:
         if requested is None:
             return base
-        if not (isinstance(requested, type) and issubclass(requested, TrackingRecorder)):
+        if not (
+            isinstance(requested, type) and issubclass(requested, TrackingRecorder)
+        ):
             msg = (
                 f"{requested!r:.100} is not a tracking recorder class: a view derives "
                 f"from the backend's tracking recorder, {base.__qualname__}"
@@ -406,7 +409,7 @@ class InfrastructureFactory(ABC):
 
 def _subclasses(cls: type) -> list[type]:
     found: dict[type, None] = {}
-    pending = list(cls.__subclasses__())
+    pending: list[type] = list(cls.__subclasses__())
     while pending:
         sub = pending.pop()
         if sub not in found:

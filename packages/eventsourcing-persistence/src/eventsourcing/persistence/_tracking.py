@@ -153,15 +153,15 @@ class TrackingRecorder(Recorder):
         """Rolls the transaction back after its block raised ``error`` (a backend
         may raise the persistence error that stands for a driver's error)."""
 
-    def _savepoint(self, state: Any, depth: int) -> None:  # noqa: B027 (optional)
+    def _savepoint(self, state: Any, depth: int) -> None:
         """Marks where a nested block begins (``depth`` 1 for the first level), so
         that its changes can be undone alone. Nothing by default: a backend whose
         transactions hold nothing but positions has nothing to undo."""
 
-    def _release(self, state: Any, depth: int) -> None:  # noqa: B027 (optional)
+    def _release(self, state: Any, depth: int) -> None:
         """Keeps the changes of a nested block that ended well."""
 
-    def _rollback_to(self, state: Any, depth: int) -> None:  # noqa: B027 (optional)
+    def _rollback_to(self, state: Any, depth: int) -> None:
         """Undoes the changes of a nested block that raised."""
 
     def _open(self) -> threading.local:

@@ -17,6 +17,7 @@ from eventsourcing.persistence import (
     RecordConflictError,
     StoredEvent,
     Tracking,
+    TrackingRecorder,
 )
 from eventsourcing.popo._tracking import POPOTrackingRecorder
 from eventsourcing.utils import publish, version_getter
@@ -215,7 +216,7 @@ class POPOApplicationRecorder(ApplicationRecorder, POPOAggregateRecorder):
             if not topics:
                 return self._notifications[first - 1 : first - 1 + max(limit, 0)]
             wanted = frozenset(topics)
-            selected = []
+            selected: list[Notification] = []
             for notification in islice(self._notifications, first - 1, None):
                 if len(selected) >= limit:
                     break
@@ -269,7 +270,7 @@ class POPOProcessRecorder(ProcessRecorder, POPOApplicationRecorder):
 class Factory(InfrastructureFactory):
     """Infrastructure factory for the in-memory recorders (``popo``, the default)."""
 
-    tracking_recorder_base = POPOTrackingRecorder
+    tracking_recorder_base: type[TrackingRecorder] | None = POPOTrackingRecorder
 
     def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
         """Constructs an aggregate recorder."""

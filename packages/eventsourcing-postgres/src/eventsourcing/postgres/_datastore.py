@@ -469,7 +469,7 @@ class _Transaction:
     def __enter__(self) -> DeferringCursor:
         datastore = self._datastore
         conn = datastore._checkout()
-        cursor = conn.raw.cursor(cursor_factory=DeferringCursor)
+        cursor: DeferringCursor = conn.raw.cursor(cursor_factory=DeferringCursor)
         cursor.defer(b"BEGIN")
         self._conn = conn
         self._cursor = cursor

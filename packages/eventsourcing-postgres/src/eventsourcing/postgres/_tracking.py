@@ -82,9 +82,11 @@ class PostgresTrackingRecorder(TrackingRecorder):
         """The SQL that creates the view's tables when they do not exist; a view
         extends the list with its own, naming them with :meth:`table`."""
         return [
-            f"CREATE TABLE IF NOT EXISTS {self.positions_table} ("
-            "application_name text PRIMARY KEY, "
-            "notification_id bigint NOT NULL)"
+            (
+                f"CREATE TABLE IF NOT EXISTS {self.positions_table} ("
+                "application_name text PRIMARY KEY, "
+                "notification_id bigint NOT NULL)"
+            )
         ]
 
     def create_table(self) -> None:

@@ -67,9 +67,11 @@ class SQLiteTrackingRecorder(TrackingRecorder):
         """The SQL that creates the view's tables when they do not exist; a view
         extends the list with its own, naming them with :meth:`table`."""
         return [
-            f"CREATE TABLE IF NOT EXISTS {self.positions_table} ("
-            "application_name TEXT PRIMARY KEY, "
-            "notification_id INTEGER NOT NULL) WITHOUT ROWID"
+            (
+                f"CREATE TABLE IF NOT EXISTS {self.positions_table} ("
+                "application_name TEXT PRIMARY KEY, "
+                "notification_id INTEGER NOT NULL) WITHOUT ROWID"
+            )
         ]
 
     def create_table(self) -> None:

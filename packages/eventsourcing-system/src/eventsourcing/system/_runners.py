@@ -6,16 +6,20 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from time import monotonic
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import TrackingRecorder
+from eventsourcing.projection import Projection
+from eventsourcing.projection._system import RunnerProjections
 
 from ._application import Follower, Leader, Promptable
 from ._definition import System
 
 A = TypeVar("A", bound=Application)
+TView = TypeVar("TView", bound=TrackingRecorder)
 
 
 class RunnerAlreadyStarted(Exception):
@@ -48,6 +52,35 @@ class Runner(ABC):
         self.env = env
         self.is_started = False
         self.apps: dict[str, Application] = {}
+        self.projections = RunnerProjections()
+
+    def add_projection(
+        self,
+        application_class: type[Application[Any]],
+        projection_class: type[Projection[TView]],
+        view_class: Callable[..., TView],
+    ) -> None:
+        """Adds a projection of the events of one of the system's applications to
+        a view (an instance of ``view_class``, or of its implementation for the
+        backend the environment chooses for the projection), run by the runner
+        once started; :meth:`get_view` returns the view.
+
+        .. versionadded:: 9.1.0
+        """
+        self.projections.add(
+            self.system.nodes,
+            application_class,
+            projection_class,
+            view_class,
+            started=self.is_started,
+        )
+
+    def get_view(self, projection_class: type[Projection[TView]]) -> TView:
+        """Returns the view of a projection added with :meth:`add_projection`.
+
+        .. versionadded:: 9.1.0
+        """
+        return self.projections.view(projection_class)
 
     @abstractmethod
     def start(self) -> None:
@@ -104,9 +137,16 @@ class SingleThreadedRunner(Runner, Promptable):
         and each leader prompt this runner, then processes any notifications that
         were recorded while the system was not running."""
         self._begin_start()
+        projected = self.projections.application_names
         try:
             for name in self.system.nodes:
-                self.apps[name] = self.system.runnable_cls(name)(env=self.env)
+                # Applications with projections prompt the runner, as leaders do.
+                cls = (
+                    self.system.leader_cls(name)
+                    if name in projected
+                    else self.system.runnable_cls(name)
+                )
+                self.apps[name] = cls(env=self.env)
             for follower_name, leader_names in self.system.follows.items():
                 follower = cast(Follower, self.apps[follower_name])
                 for leader_name in leader_names:
@@ -115,9 +155,11 @@ class SingleThreadedRunner(Runner, Promptable):
                 name: [cast(Follower, self.apps[f]) for f in followers]
                 for name, followers in self.system.leads.items()
             }
-            for leader in self._leaders().values():
-                leader.lead(self)
-            for leader_name in self.system.leads:
+            self.projections.start(self.apps, self.env, threaded=False)
+            leaders = {**self._leaders(), **{n: self.apps[n] for n in projected}}
+            for leader in leaders.values():
+                cast(Leader, leader).lead(self)
+            for leader_name in leaders:
                 self.receive_prompt(leader_name)
         except BaseException:
             self.stop()
@@ -141,8 +183,9 @@ class SingleThreadedRunner(Runner, Promptable):
                         self._is_prompting = False
                         return
                     name = self._prompted.popleft()
-                for follower in self._followers[name]:
+                for follower in self._followers.get(name, ()):
                     follower.pull_and_process(name)
+                self.projections.prompt(name)
         except BaseException:
             with self._lock:
                 self._is_prompting = False
@@ -151,6 +194,7 @@ class SingleThreadedRunner(Runner, Promptable):
     def stop(self) -> None:
         """Stops the runner: leaders no longer prompt it, and the applications are
         released."""
+        self.projections.stop()
         for app in self.apps.values():
             if isinstance(app, Leader) and self in app.followers:
                 app.followers.remove(self)
@@ -283,12 +327,15 @@ class MultiThreadedRunner(Runner):
                 for leader_name in self.system.follows[follower_name]:
                     leaders[leader_name].lead(thread)
                     thread.receive_prompt(leader_name)
+            # Projections are woken by commits: no prompts.
+            self.projections.start(self.apps, self.env, threaded=True)
         except BaseException:
             self._shutdown()
             self.threads = {}
             raise
 
     def _shutdown(self) -> None:
+        self.projections.stop()
         self.is_stopping.set()
         for thread in self.threads.values():
             thread.is_prompted.set()
@@ -314,6 +361,7 @@ class MultiThreadedRunner(Runner):
             self.threads = {}
 
     def _raise_errors(self, *, only_unreported: bool) -> None:
+        self.projections.raise_errors(only_unreported=only_unreported)
         if not self.has_errored.is_set():
             return
         failed = [name for name, t in self.threads.items() if t.error is not None]
@@ -353,6 +401,7 @@ class MultiThreadedRunner(Runner):
             self._raise_errors(only_unreported=False)
             positions = self._positions()
             if positions == previous and all(t >= n for t, n in positions):
+                self.projections.wait(self.apps, deadline)
                 return
             previous = positions
             remaining = deadline - monotonic()

@@ -153,13 +153,17 @@ class TrackingRecorderTestCase(ContractTestCase):
             except BaseException as e:  # pragma: no cover (only on failure)
                 errors.append(e)
 
-        threads = [threading.Thread(target=write) for _ in range(self.concurrent_writers)]
+        threads = [
+            threading.Thread(target=write) for _ in range(self.concurrent_writers)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         self.assertEqual(errors, [])
-        self.assertEqual(sorted(recorded), list(range(1, self.positions_per_writer + 1)))
+        self.assertEqual(
+            sorted(recorded), list(range(1, self.positions_per_writer + 1))
+        )
         self.assertEqual(
             recorder.max_tracking_id("upstream"), self.positions_per_writer
         )

@@ -1,0 +1,39 @@
+"""Subscriptions and projections: read models kept in step with an application's
+log, each change committed with the view's position, and read-your-writes.
+
+An :class:`ApplicationSubscription` iterates over an application's domain events
+as they are committed (and pushes them to other systems); a :class:`Projection`
+makes a view of them, a tracking recorder of the backend with tables of its own
+(:class:`~eventsourcing.sqlite.SQLiteTrackingRecorder`,
+:class:`~eventsourcing.postgres.PostgresTrackingRecorder`,
+:class:`~eventsourcing.popo.POPOTrackingRecorder`); a :class:`ProjectionRunner`
+runs one on its own, and the system runners run them with a system
+(``runner.add_projection()``).
+
+Exceptions: :class:`ProjectionFailed` (a projection stopped because of an error,
+chained); ``view.wait()`` raises :class:`TimeoutError`.
+"""
+
+from typing import TYPE_CHECKING
+
+from eventsourcing.utils import publish, version_getter
+
+from ._processing import ProjectionProcessor
+from ._projection import Projection, construct_view
+from ._runner import ProjectionFailed, ProjectionRunner
+from ._subscription import ApplicationSubscription
+
+__all__ = [
+    "ApplicationSubscription",
+    "Projection",
+    "ProjectionFailed",
+    "ProjectionProcessor",
+    "ProjectionRunner",
+    "construct_view",
+]
+
+publish(__name__, globals())
+if TYPE_CHECKING:
+    __version__: str
+else:
+    __getattr__ = version_getter("eventsourcing-system")
