@@ -304,8 +304,9 @@ class InfrastructureFactory(ABC):
         applications have been processed: the backend's own
         (:attr:`tracking_recorder_base`), or ``tracking_recorder_class`` (a view:
         a subclass of the backend's tracking recorder with tables of its own),
-        or, when that class is an interface, its one concrete subclass for this
-        backend.
+        or, when that class is an interface (not derived from the backend's
+        tracking recorder), its implementation for this backend: the concrete
+        subclass of both nearest to the interface.
 
         A backend without tracking recorders raises :class:`NotImplementedError`
         (subscriptions work with any backend). A backend provides them by setting
@@ -349,10 +350,17 @@ class InfrastructureFactory(ABC):
             raise TypeError(msg)
         if issubclass(requested, base) and not inspect.isabstract(requested):
             return requested
-        found = [
+        concrete = [
             cls
             for cls in _subclasses(requested)
             if issubclass(cls, base) and not inspect.isabstract(cls)
+        ]
+        # The implementation is the one nearest the interface: a subclass of it
+        # (a variant, made for a test, say) is not another implementation.
+        found = [
+            cls
+            for cls in concrete
+            if not any(other is not cls and issubclass(cls, other) for other in concrete)
         ]
         if len(found) == 1:
             return found[0]
