@@ -12,6 +12,7 @@ from eventsourcing_jsonlines import (
     JSONLinesAggregateRecorder,
     JSONLinesApplicationRecorder,
     JSONLinesProcessRecorder,
+    JSONLinesTrackingRecorder,
 )
 
 from eventsourcing.persistence import EventStore, JSONTranscoder, Mapper
@@ -77,6 +78,7 @@ class TestJSONLinesFactory(InfrastructureFactoryTestCase):
     expected_aggregate_recorder_class = JSONLinesAggregateRecorder
     expected_application_recorder_class = JSONLinesApplicationRecorder
     expected_process_recorder_class = JSONLinesProcessRecorder
+    expected_tracking_recorder_class = JSONLinesTrackingRecorder
 
     def setUp(self) -> None:
         self.directory = new_directory(self) / "not-yet-created"

@@ -6,6 +6,7 @@ from eventsourcing.popo import (
     POPOAggregateRecorder,
     POPOApplicationRecorder,
     POPOProcessRecorder,
+    POPOTrackingRecorder,
 )
 from eventsourcing.testing import (
     AggregateRecorderTestCase,
@@ -50,6 +51,7 @@ class TestPOPOFactory(InfrastructureFactoryTestCase):
     expected_aggregate_recorder_class = POPOAggregateRecorder
     expected_application_recorder_class = POPOApplicationRecorder
     expected_process_recorder_class = POPOProcessRecorder
+    expected_tracking_recorder_class = POPOTrackingRecorder
 
     def env(self) -> dict[str, str]:
         return {"INFRASTRUCTURE_FACTORY": "popo"}

@@ -12,6 +12,7 @@ from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresDatastore,
     PostgresProcessRecorder,
+    PostgresTrackingRecorder,
 )
 from eventsourcing.testing import (
     AggregateRecorderTestCase,
@@ -69,6 +70,7 @@ class TestPostgresFactory(_Database, InfrastructureFactoryTestCase):
     expected_aggregate_recorder_class = PostgresAggregateRecorder
     expected_application_recorder_class = PostgresApplicationRecorder
     expected_process_recorder_class = PostgresProcessRecorder
+    expected_tracking_recorder_class = PostgresTrackingRecorder
 
     def env(self) -> dict[str, str]:
         return {"INFRASTRUCTURE_FACTORY": "postgres", **self.pg_env}

@@ -14,6 +14,7 @@ from eventsourcing.sqlite import (
     SQLiteApplicationRecorder,
     SQLiteDatastore,
     SQLiteProcessRecorder,
+    SQLiteTrackingRecorder,
 )
 from eventsourcing.testing import (
     AggregateRecorderTestCase,
@@ -129,6 +130,7 @@ class _Factory(InfrastructureFactoryTestCase):
     expected_aggregate_recorder_class = SQLiteAggregateRecorder
     expected_application_recorder_class = SQLiteApplicationRecorder
     expected_process_recorder_class = SQLiteProcessRecorder
+    expected_tracking_recorder_class = SQLiteTrackingRecorder
     kind = "file"
 
     def setUp(self) -> None:

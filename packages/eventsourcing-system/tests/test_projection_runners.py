@@ -119,7 +119,9 @@ class SQLiteTotals(SQLiteTrackingRecorder, TotalsView):
             )
 
     def totals(self) -> dict[str, int]:
-        rows = self.datastore.fetchall(f"SELECT name, total FROM {self.table('totals')}")
+        rows = self.datastore.fetchall(
+            f"SELECT name, total FROM {self.table('totals')}"
+        )
         return dict(rows)
 
 
@@ -132,8 +134,10 @@ class Totals(Projection[TotalsView]):
 
     def process_event(self, domain_event: DomainEvent[Any], tracking: Tracking) -> None:
         self.processed.append(tracking.notification_id)
-        by = domain_event.by if isinstance(domain_event, Counted) else 0
-        self.view.add(domain_event.name, by)
+        if isinstance(domain_event, Counted):
+            self.view.add(domain_event.name, domain_event.by)
+        elif isinstance(domain_event, Started):
+            self.view.add(domain_event.name, 0)
         if tracking.notification_id == self.view.fail_after:
             msg = f"failed after notification {tracking.notification_id}"
             raise RuntimeError(msg)
@@ -246,7 +250,9 @@ def test_an_error_between_the_statements_and_the_position_keeps_neither(
     assert view.max_tracking_id("Counters") == 3
 
 
-def test_the_runner_keeps_the_view_in_step_and_waits_for_it(env: dict[str, str]) -> None:
+def test_the_runner_keeps_the_view_in_step_and_waits_for_it(
+    env: dict[str, str],
+) -> None:
     with ProjectionRunner(Counters, Totals, TotalsView, env) as runner:
         assert runner.is_started
         app = runner.app
@@ -277,6 +283,7 @@ def test_the_runner_resumes_from_the_views_position(tmp_path: Any) -> None:
     runner.start()
     runner.wait(app.recorder.max_notification_id(), timeout=5)
     assert runner.view.totals() == {"a": 11}
+    assert isinstance(runner.projection, Totals)
     assert runner.projection.processed == [1, 2, 3]  # not the events again
     runner.close()
     app.close()
@@ -438,9 +445,7 @@ def test_in_the_single_threaded_runner_an_error_is_raised_by_the_save() -> None:
         runner.stop()
 
 
-def test_in_the_multi_threaded_runner_an_error_is_raised_by_wait_get_or_stop() -> (
-    None
-):
+def test_in_the_multi_threaded_runner_an_error_is_raised_by_wait_get_or_stop() -> None:
     class Failing(Totals):
         def process_event(
             self, domain_event: DomainEvent[Any], tracking: Tracking

@@ -360,7 +360,9 @@ class InfrastructureFactory(ABC):
         found = [
             cls
             for cls in concrete
-            if not any(other is not cls and issubclass(cls, other) for other in concrete)
+            if not any(
+                other is not cls and issubclass(cls, other) for other in concrete
+            )
         ]
         if len(found) == 1:
             return found[0]

@@ -161,8 +161,9 @@ class TrackingRecorder(Recorder):
     def _release(self, state: Any, depth: int) -> None:
         """Keeps the changes of a nested block that ended well."""
 
-    def _rollback_to(self, state: Any, depth: int) -> None:
-        """Undoes the changes of a nested block that raised."""
+    def _rollback_to(self, state: Any, depth: int, error: BaseException) -> None:
+        """Undoes the changes of a nested block that raised ``error`` (a backend
+        may raise the persistence error that stands for a driver's error)."""
 
     def _open(self) -> threading.local:
         """The transaction this thread has open on this recorder, if any."""
@@ -218,7 +219,7 @@ class _Transaction:
                     _add(frames[-1], Tracking(name, first))
                     _add(frames[-1], Tracking(name, last))
             else:
-                recorder._rollback_to(state, depth)
+                recorder._rollback_to(state, depth, exc)
             return
         local.state = local.cursor = local.frames = None
         if exc is not None:

@@ -91,7 +91,7 @@ class POPOTrackingRecorder(TrackingRecorder):
         changes = self._undo.pop()
         self._undo[-1].extend(changes)
 
-    def _rollback_to(self, state: Any, depth: int) -> None:
+    def _rollback_to(self, state: Any, depth: int, error: BaseException) -> None:
         self._undo_changes(self._undo.pop())
 
     def _undo_changes(self, changes: list[tuple[Any, ...]]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
+import psycopg2
 import psycopg2.errors
 from psycopg2 import sql
 
@@ -15,7 +16,11 @@ from eventsourcing.persistence import (
     RecordConflictError,
     TrackingRecorder,
 )
-from eventsourcing.postgres._datastore import PostgresDatastore, check_identifier
+from eventsourcing.postgres._datastore import (
+    PostgresDatastore,
+    check_identifier,
+    translate_error,
+)
 
 __all__ = ["PostgresTrackingRecorder"]
 
@@ -181,7 +186,9 @@ class PostgresTrackingRecorder(TrackingRecorder):
     def _release(self, state: Any, depth: int) -> None:
         state[1].defer(f"RELEASE SAVEPOINT nested_{depth}".encode())
 
-    def _rollback_to(self, state: Any, depth: int) -> None:
+    def _rollback_to(self, state: Any, depth: int, error: BaseException) -> None:
         state[1].execute(
             f"ROLLBACK TO SAVEPOINT nested_{depth}; RELEASE SAVEPOINT nested_{depth}"
         )
+        if isinstance(error, psycopg2.Error):
+            raise translate_error(error, self.datastore._password) from error

@@ -9,7 +9,11 @@ from collections.abc import Hashable
 from typing import Any
 
 from eventsourcing.persistence import RecordConflictError, TrackingRecorder
-from eventsourcing.sqlite._datastore import SQLiteDatastore, quote_identifier
+from eventsourcing.sqlite._datastore import (
+    SQLiteDatastore,
+    quote_identifier,
+    translate_error,
+)
 
 __all__ = ["SQLiteTrackingRecorder"]
 
@@ -148,7 +152,9 @@ class SQLiteTrackingRecorder(TrackingRecorder):
     def _release(self, state: Any, depth: int) -> None:
         state[1].execute(f"RELEASE nested_{depth}")
 
-    def _rollback_to(self, state: Any, depth: int) -> None:
+    def _rollback_to(self, state: Any, depth: int, error: BaseException) -> None:
         connection = state[1]
         connection.execute(f"ROLLBACK TO nested_{depth}")
         connection.execute(f"RELEASE nested_{depth}")
+        if isinstance(error, sqlite3.Error):
+            raise translate_error(error) from error
