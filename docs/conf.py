@@ -61,6 +61,7 @@ _EXTERNAL_CLASSES = [
     "collections.abc.Hashable",
     "collections.abc.Iterator",
     "collections.abc.Mapping",
+    "collections.abc.MutableMapping",
     "collections.abc.Sequence",
     "contextlib.AbstractContextManager",
     "functools.singledispatchmethod",
@@ -95,7 +96,10 @@ nitpick_ignore_regex = [
     # Type variables and private helper types of generic signatures are not
     # documented objects.
     ("py:(class|obj)", r"(.*\.)?_?[A-Z]"),
-    ("py:(class|obj)", r"(.*\.)?(_T|_F|TAggregate|TApplication|TDomainEvent)"),
+    (
+        "py:(class|obj)",
+        r"(.*\.)?(_T|_F|TAggregate|TApplication|TDomainEvent|TTrackingRecorder|TView)",
+    ),
     ("py:class", r"eventsourcing\.postgres\._datastore\..*"),
 ]
 # The builtin ``type`` in annotations also matches the ``type`` attribute of every

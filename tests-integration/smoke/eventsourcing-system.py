@@ -1,10 +1,13 @@
-"""A leader and a process application in a system, installed alone."""
+"""A leader and a process application in a system, and a projection of the
+leader's events into a view in memory, installed alone."""
 
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFound, Application
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import Aggregate, AggregateCreated, AggregateEvent
+from eventsourcing.popo import POPOTrackingRecorder
+from eventsourcing.projection import Projection, ProjectionRunner
 from eventsourcing.system import ProcessApplication, SingleThreadedRunner, System
 
 
@@ -97,4 +100,20 @@ for world_id in world_ids:
     worlds.make_it_so(world_id, "dinosaurs")
 assert counters.get_count("dinosaurs") == 3
 runner.stop()
-print("ok: system counted 3 dinosaurs")
+
+
+class Happenings(Projection):
+    topics = (World.SomethingHappened,)
+
+    def process_event(self, domain_event, tracking):
+        with self.view.transaction():
+            self.view.table("what")[tracking.notification_id] = domain_event.what
+
+
+with ProjectionRunner(WorldsApplication, Happenings, POPOTrackingRecorder) as runner:
+    worlds = runner.app
+    world_id = worlds.create_world()
+    worlds.make_it_so(world_id, "trucks")
+    runner.wait(worlds.recorder.max_notification_id(), timeout=5)
+    assert list(runner.view.table("what").values()) == ["trucks"]
+print("ok: system counted 3 dinosaurs, and a projection saw the trucks")

@@ -38,7 +38,8 @@ class POPOTrackingRecorder(TrackingRecorder):
 
     def table(self, name: str) -> MutableMapping[Any, Any]:
         """The table ``name`` of the view: a mapping that can be read at any time
-        and changed inside :meth:`transaction`."""
+        and changed inside
+        :meth:`~eventsourcing.persistence.TrackingRecorder.transaction`."""
         return _Table(self, name)
 
     def max_tracking_id(self, application_name: str) -> int:

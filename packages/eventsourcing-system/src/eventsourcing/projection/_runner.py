@@ -168,7 +168,8 @@ class ProjectionRunner(Generic[TApplication, TView]):
 
     def wait(self, notification_id: int, timeout: float = 1.0) -> None:
         """Blocks until the view has processed the application's notification
-        ``notification_id`` (as :meth:`TrackingRecorder.wait`); raises
+        ``notification_id`` (as
+        :meth:`~eventsourcing.persistence.TrackingRecorder.wait`); raises
         :class:`ProjectionFailed` at once if the runner stops because of an error,
         and :class:`TimeoutError` if the view is not there within ``timeout``
         seconds."""

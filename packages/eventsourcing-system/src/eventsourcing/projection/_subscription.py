@@ -135,8 +135,8 @@ class ApplicationSubscription:
 
     @property
     def position(self) -> int:
-        """The notification ID up to which the log has been read: every event of
-        the subscription's topics up to it has been read (and returned by
+        """The notification ID up to which the log has been read (every event of
+        the subscription's topics up to it has been returned by
         :meth:`read_page`, or buffered for iteration)."""
         return self._position
 

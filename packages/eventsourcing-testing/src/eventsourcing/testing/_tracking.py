@@ -21,7 +21,8 @@ __all__ = ["TrackingRecorderTestCase"]
 
 class TrackingRecorderTestCase(ContractTestCase):
     """Contract of :class:`~eventsourcing.persistence.TrackingRecorder`, including
-    concurrent writers of the same positions and :meth:`wait`."""
+    concurrent writers of the same positions and
+    :meth:`~eventsourcing.persistence.TrackingRecorder.wait`."""
 
     __test__ = False
 
