@@ -20,6 +20,10 @@ event store directly; notifications read per second through ``app.log``
 sections and through the recorder.
 system: events per second from leader save to follower tracking, with each
 runner and over HTTP, against the leader application saving alone.
+projection: events per second a projection catches up with into a SQL view,
+against the same statements and position writes with sqlite3 and psycopg2 alone
+(target: at least 0.6 of that), and the latency of ``wait()`` after a save
+(p50 and p99), on POPO, SQLite files and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -30,10 +34,11 @@ from collections.abc import Callable
 
 import bench_application
 import bench_persistence
+import bench_projection
 import bench_system
 from bench_common import ALIASES, BACKENDS, Config, backend_env, print_table
 
-SECTIONS = ("persistence", "application", "system")
+SECTIONS = ("persistence", "application", "system", "projection")
 FLOORS = {
     "sqlite:memory": "raw:memory",
     "sqlite:file": "raw:file",
@@ -181,6 +186,32 @@ def system(backends: list[str], cfg: Config) -> None:
             )
 
 
+def projection(backends: list[str], cfg: Config) -> None:
+    chosen = [b for b in backends if b in bench_projection.BACKENDS]
+    rows = run_backends(chosen, bench_projection.library, cfg)
+    columns = [b for b in chosen if any(b in r for r in rows.values())]
+    rates = {f: rows[f] for f in ("catch-up", "catch-up raw") if f in rows}
+    print_table(
+        f"Projection catch-up ({cfg.events} events into a SQL view, pages of "
+        f"{bench_projection.PAGE}; best of {cfg.repeats})",
+        rates,
+        columns,
+        "events/s",
+    )
+    latencies = {f: rows[f] for f in ("wait p50 (us)", "wait p99 (us)") if f in rows}
+    print_table(
+        f"Read your writes ({cfg.aggregates} saves, each waited for)",
+        latencies,
+        columns,
+        "microseconds",
+    )
+    print("\nProjection catch-up / raw statements (higher is better)")
+    for name in columns:
+        if name in rates.get("catch-up raw", {}):
+            value = rates["catch-up"][name] / rates["catch-up raw"][name]
+            ratio_line(f"{name} catch-up / raw", value, ">= 0.6", value >= 0.6)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small numbers, fast")
@@ -199,6 +230,7 @@ def main(argv: list[str]) -> int:
         "persistence": persistence,
         "application": application,
         "system": system,
+        "projection": projection,
     }
     for section in args.section or SECTIONS:
         sections[section](backends, cfg)

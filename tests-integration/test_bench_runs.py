@@ -27,6 +27,10 @@ FIGURES = [
     "multi-threaded",
     "http prompted",
     "http catch-up",
+    "catch-up",
+    "catch-up raw",
+    "wait p50 (us)",
+    "wait p99 (us)",
 ]
 
 
@@ -56,5 +60,11 @@ def test_quick_bench_prints_every_figure_for_popo_and_sqlite() -> None:
         line = next((x for x in lines if x.strip().startswith(figure + " ")), None)
         assert line is not None, f"no {figure!r} line in:\n{result.stdout}"
         assert any(c.isdigit() for c in line[len(figure) + 2 :]), line
-    for ratio in ("POPO speed-up", "Library cost / raw floor", "overhead", "ceiling"):
+    for ratio in (
+        "POPO speed-up",
+        "Library cost / raw floor",
+        "overhead",
+        "ceiling",
+        "sqlite:file catch-up / raw",
+    ):
         assert ratio in result.stdout

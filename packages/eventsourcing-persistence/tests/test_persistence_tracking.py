@@ -70,6 +70,50 @@ def test_a_nested_transaction_joins_the_outer_one() -> None:
     assert recorder.positions == {"a": 3, "b": 2}
 
 
+class Savepoints(Positions):
+    def _savepoint(self, state: Any, depth: int) -> None:
+        self.log.append(f"savepoint {depth}")
+
+    def _release(self, state: Any, depth: int) -> None:
+        self.log.append(f"release {depth}")
+
+    def _rollback_to(self, state: Any, depth: int, error: BaseException) -> None:
+        self.log.append(f"rollback to {depth}")
+
+
+def test_nested_transactions_make_savepoints_unless_told_not_to() -> None:
+    recorder = Savepoints()
+    with recorder.transaction(Tracking("a", 1)):
+        with recorder.transaction():
+            pass
+        with pytest.raises(KeyError), recorder.transaction():
+            raise KeyError
+    assert recorder.log == [
+        "begin",
+        "savepoint 1",
+        "release 1",
+        "savepoint 1",
+        "rollback to 1",
+        "commit",
+    ]
+    recorder.log.clear()
+    with recorder.transaction(Tracking("a", 2), savepoints=False):
+        with recorder.transaction(Tracking("a", 3)), recorder.transaction():
+            pass
+    assert recorder.log == ["begin", "commit"]
+    assert recorder.positions == {"a": 3}
+
+    def fail_inside() -> None:
+        with recorder.transaction(Tracking("a", 4), savepoints=False):
+            with recorder.transaction(Tracking("a", 5)):
+                raise KeyError
+
+    with pytest.raises(KeyError):
+        fail_inside()
+    assert recorder.log[-1] == "rollback KeyError"
+    assert recorder.positions == {"a": 3}
+
+
 def test_transactions_of_other_threads_are_apart() -> None:
     recorder = Positions()
     with recorder.transaction(Tracking("a", 1)):
@@ -138,6 +182,25 @@ class AbstractOfTheBackend(Positions):
         """Derived from the backend's tracking recorder, and abstract."""
 
 
+class Diamond(TrackingRecorder):
+    @abstractmethod
+    def query(self) -> str:
+        """Implemented once, and reached along two paths."""
+
+
+class Left(Diamond):
+    pass
+
+
+class Right(Diamond):
+    pass
+
+
+class Both(Positions, Left, Right):
+    def query(self) -> str:
+        return "both"
+
+
 class Backend(InfrastructureFactory):
     tracking_recorder_base = Positions
 
@@ -158,6 +221,7 @@ def test_the_factory_constructs_the_view_class_of_its_backend() -> None:
     view = factory.tracking_recorder(View)
     assert type(view) is ThisBackendsView
     assert view.query() == "here"
+    assert type(factory.tracking_recorder(Diamond)) is Both
 
 
 def test_the_factory_says_which_view_class_it_cannot_find() -> None:

@@ -104,6 +104,22 @@ def test_a_driver_error_in_the_block_arrives_as_a_persistence_error(
         connection.execute("SELECT nonsense FROM nowhere")
 
 
+def test_a_failure_to_record_the_positions_rolls_everything_back(
+    tmp_path: Path,
+) -> None:
+    view = new_view(tmp_path)
+
+    def lose_the_positions_table() -> None:
+        with view.transaction(Tracking("app", 1)) as connection:
+            view.add("a", 1)
+            connection.execute(f"DROP TABLE {view.positions_table}")
+
+    with pytest.raises(OperationalError, match="no such table"):
+        lose_the_positions_table()
+    assert view.totals() == {}
+    assert view.max_tracking_id("app") == 0
+
+
 def test_reset_empties_the_views_tables_and_drop_removes_them(tmp_path: Path) -> None:
     view = new_view(tmp_path)
     with view.transaction(Tracking("app", 4)):

@@ -230,6 +230,32 @@ def test_a_conflict_of_the_views_own_rows_is_raised() -> None:
         processor.catch_up()
 
 
+def test_a_nested_error_the_projection_catches_undoes_only_its_own_changes(
+    env: dict[str, str],
+) -> None:
+    class Careful(Totals):
+        def process_event(
+            self, domain_event: DomainEvent[Any], tracking: Tracking
+        ) -> None:
+            super().process_event(domain_event, tracking)
+            try:
+                with self.view.transaction():
+                    self.view.add("attempted", 1)
+                    msg = "a change that fails half way"
+                    raise ValueError(msg)
+            except ValueError:
+                pass
+
+    app = Counters()
+    app.count(app.start("a"), 2)
+    view = construct_view(Careful, TotalsView, env)
+    projection = Careful(view)
+    ProjectionProcessor(app, projection).catch_up()
+    assert view.totals() == {"a": 2}
+    # The page was processed without savepoints, then again with them.
+    assert projection.processed == [1, 2, 1, 2]
+
+
 def test_an_error_between_the_statements_and_the_position_keeps_neither(
     env: dict[str, str],
 ) -> None:
@@ -470,6 +496,29 @@ def test_in_the_multi_threaded_runner_an_error_is_raised_by_wait_get_or_stop() -
     done.wait()
     with pytest.raises(ProjectionFailed):
         runner.stop()
+
+
+def test_the_multi_threaded_runner_stops_waiting_when_a_projection_fails(
+    tmp_path: Any,
+) -> None:
+    class SlowlyFailing(Totals):
+        def process_event(
+            self, domain_event: DomainEvent[Any], tracking: Tracking
+        ) -> None:
+            time.sleep(0.2)
+            msg = "cannot project"
+            raise RuntimeError(msg)
+
+    env = {"INFRASTRUCTURE_FACTORY": "sqlite", "SQLITE_DBNAME": str(tmp_path / "db")}
+    runner = MultiThreadedRunner(System(pipes=[[Counters]]), env=env)
+    runner.add_projection(Counters, SlowlyFailing, TotalsView)
+    runner.start()
+    runner.get(Counters).start("a")
+    started = time.monotonic()
+    with pytest.raises(ProjectionFailed, match="cannot project"):
+        runner.wait(timeout=30)
+    assert time.monotonic() - started < 10
+    runner.stop()
 
 
 def test_the_multi_threaded_runner_times_out_waiting_for_a_projection(

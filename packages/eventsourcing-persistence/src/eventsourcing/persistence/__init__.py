@@ -16,6 +16,8 @@ Exceptions (PEP 249 shaped, so any backend's driver errors look alike)::
      |         +-- IntegrityError
      |         |    +-- RecordConflictError
      |         +-- InternalError
+     |         |    +-- NestedTransactionError  (a caught error of a nested
+     |         |                                 transaction, without savepoints)
      |         +-- ProgrammingError
      |         +-- NotSupportedError
      +-- ValueError, OSError
@@ -66,7 +68,11 @@ from eventsourcing.persistence._records import (
     StoredEvent,
     Tracking,
 )
-from eventsourcing.persistence._tracking import TrackingRecorder, WaitInterruptedError
+from eventsourcing.persistence._tracking import (
+    NestedTransactionError,
+    TrackingRecorder,
+    WaitInterruptedError,
+)
 from eventsourcing.persistence._transcoding import (
     DatetimeAsISO,
     DecimalAsStr,
@@ -102,6 +108,7 @@ __all__ = [
     "JSONTranscoder",
     "Leases",
     "Mapper",
+    "NestedTransactionError",
     "NotSupportedError",
     "Notification",
     "OperationalError",

@@ -18,14 +18,25 @@ from typing import Any, ClassVar
 
 from eventsourcing.persistence import _coordination
 from eventsourcing.persistence._coordination import InProcessWakeup
+from eventsourcing.persistence._errors import InternalError
 from eventsourcing.persistence._recorders import Recorder
 from eventsourcing.persistence._records import Tracking
 
-__all__ = ["TrackingRecorder", "WaitInterruptedError"]
+__all__ = ["NestedTransactionError", "TrackingRecorder", "WaitInterruptedError"]
 
 # Application name -> the first and the last notification ID that a transaction
 # processed from its log.
 _Positions = dict[str, tuple[int, int]]
+
+
+class NestedTransactionError(InternalError):
+    """Raised at the end of a tracking recorder's transaction opened without
+    savepoints when a nested transaction raised and its error was caught: the
+    whole transaction was rolled back, since the nested one's changes could not
+    be undone alone.
+
+    .. versionadded:: 9.1.0
+    """
 
 
 class WaitInterruptedError(Exception):
@@ -73,7 +84,9 @@ class TrackingRecorder(Recorder):
         with self.transaction(tracking):
             pass
 
-    def transaction(self, *trackings: Tracking) -> AbstractContextManager[Any]:
+    def transaction(
+        self, *trackings: Tracking, savepoints: bool = True
+    ) -> AbstractContextManager[Any]:
         """Returns a context manager for a transaction that records the positions
         of ``trackings`` with whatever its block does; the block gets what the
         backend gives to run statements with (a cursor, or nothing).
@@ -84,13 +97,21 @@ class TrackingRecorder(Recorder):
         any of them was processed before: a position already at or after the
         first of them. A block that raises rolls everything back. A transaction
         opened inside another, in the same thread, joins it: what it records
-        commits with the outer one, and if its block raises only its own changes
-        are undone (where the backend can undo them).
+        commits with the outer one, and if its block raises, a savepoint undoes
+        its own changes only (where the backend can undo them). Without
+        ``savepoints`` (faster) nested blocks make none, and if one raises, the
+        whole transaction is rolled back: at its end, if the error was caught,
+        with :class:`NestedTransactionError`.
         """
+        if not trackings:
+            transaction: _Open | None = getattr(self._open(), "transaction", None)
+            if transaction is not None and not transaction.savepoints:
+                # Nothing to record and nothing to undo alone: it simply joins.
+                return transaction
         positions: _Positions = {}
         for tracking in trackings:
             _add(positions, tracking)
-        return _Transaction(self, positions)
+        return _Transaction(self, positions, savepoints)
 
     def wait(
         self,
@@ -173,31 +194,64 @@ class TrackingRecorder(Recorder):
         return local
 
 
+class _Open:
+    """The transaction a thread has open on a recorder."""
+
+    __slots__ = ("cursor", "failed", "frames", "savepoints", "state")
+
+    def __init__(self, state: Any, cursor: Any, frame: _Positions, savepoints: bool):
+        self.state = state
+        self.cursor = cursor
+        # The positions of each level of nesting (the outermost first).
+        self.frames = [frame]
+        self.savepoints = savepoints
+        # The first error of a nested block, when there are no savepoints.
+        self.failed: BaseException | None = None
+
+    # A nested block that records nothing, without savepoints, joins the open
+    # transaction as this, the cheapest of context managers.
+
+    def __enter__(self) -> Any:
+        return self.cursor
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is not None and self.failed is None:
+            self.failed = exc
+
+
 class _Transaction:
     """The context manager of :meth:`TrackingRecorder.transaction`.
 
-    A class rather than a ``@contextmanager`` generator, which costs more, and a
-    projection opens one for each page of notifications it processes.
+    A class rather than a ``@contextmanager`` generator, which costs more: a
+    projection opens one for each page of notifications it processes, and a
+    view for each change it makes.
     """
 
-    __slots__ = ("_positions", "_recorder")
+    __slots__ = ("_positions", "_recorder", "_savepoints")
 
-    def __init__(self, recorder: TrackingRecorder, positions: _Positions) -> None:
+    def __init__(
+        self, recorder: TrackingRecorder, positions: _Positions, savepoints: bool
+    ) -> None:
         self._recorder = recorder
         self._positions = positions
+        self._savepoints = savepoints
 
     def __enter__(self) -> Any:
         recorder = self._recorder
         local = recorder._open()
-        frames: list[_Positions] | None = getattr(local, "frames", None)
-        if frames:
-            recorder._savepoint(local.state, len(frames))
-            frames.append(self._positions)
-            return local.cursor
+        transaction: _Open | None = getattr(local, "transaction", None)
+        if transaction is not None:
+            if transaction.savepoints:
+                recorder._savepoint(transaction.state, len(transaction.frames))
+            transaction.frames.append(self._positions)
+            return transaction.cursor
         state, cursor = recorder._begin()
-        local.state = state
-        local.cursor = cursor
-        local.frames = [self._positions]
+        local.transaction = _Open(state, cursor, self._positions, self._savepoints)
         return cursor
 
     def __exit__(
@@ -208,23 +262,36 @@ class _Transaction:
     ) -> None:
         recorder = self._recorder
         local = recorder._open()
-        frames: list[_Positions] = local.frames
+        transaction: _Open = local.transaction
+        frames = transaction.frames
         positions = frames.pop()
-        state = local.state
         if frames:
-            depth = len(frames)
             if exc is None:
-                recorder._release(state, depth)
+                if transaction.savepoints:
+                    recorder._release(transaction.state, len(frames))
                 for name, (first, last) in positions.items():
                     _add(frames[-1], Tracking(name, first))
                     _add(frames[-1], Tracking(name, last))
-            else:
-                recorder._rollback_to(state, depth, exc)
+            elif transaction.savepoints:
+                recorder._rollback_to(transaction.state, len(frames), exc)
+            elif transaction.failed is None:
+                transaction.failed = exc
             return
-        local.state = local.cursor = local.frames = None
+        local.transaction = None
+        state = transaction.state
         if exc is not None:
             recorder._rollback(state, exc)
             return
+        if transaction.failed is not None:
+            msg = (
+                f"A nested transaction of {recorder!r} raised "
+                f"{transaction.failed!r}, which was caught; without savepoints its "
+                "changes cannot be undone alone, so the whole transaction was "
+                "rolled back (open it with savepoints=True)"
+            )
+            error = NestedTransactionError(msg)
+            recorder._rollback(state, error)
+            raise error from transaction.failed
         recorder._commit(state, positions)
         if positions:
             _coordination.signal_commit(recorder.wakeup_key())

@@ -104,7 +104,7 @@ class POPOTrackingRecorder(TrackingRecorder):
 
     def _changes(self, table: str) -> list[tuple[Any, ...]]:
         """The undo log of the innermost transaction of this thread."""
-        if not getattr(self._open(), "frames", None):
+        if getattr(self._open(), "transaction", None) is None:
             msg = (
                 f"Table {table!r} of {self!r} can be changed only inside a "
                 "transaction (with view.transaction(...):), so that the change "

@@ -46,6 +46,9 @@ class PostgresTrackingRecorder(TrackingRecorder):
         self.name = name
         # The names given by table() while this is a dict, not None.
         self._named: dict[str, str] | None = None
+        # Purpose -> the table's name and its quoted name (a view's statements
+        # name their tables each time they run).
+        self._tables: dict[str, tuple[str, str]] = {}
         self._positions_name = self._prefixed("positions")
         self.positions_table = self._quote(self._positions_name)
         self._select_sql = (
@@ -77,11 +80,13 @@ class PostgresTrackingRecorder(TrackingRecorder):
     def table(self, purpose: str) -> str:
         """The quoted (schema-qualified) name of the view's table for ``purpose``:
         ``<name>_<purpose>`` (just ``<purpose>`` when the view has no name)."""
-        name = self._prefixed(purpose)
-        quoted = self._quote(name)
+        known = self._tables.get(purpose)
+        if known is None:
+            name = self._prefixed(purpose)
+            known = self._tables[purpose] = (name, self._quote(name))
         if self._named is not None:
-            self._named[name] = quoted
-        return quoted
+            self._named[known[0]] = known[1]
+        return known[1]
 
     def create_table_statements(self) -> list[str]:
         """The SQL that creates the view's tables when they do not exist; a view

@@ -37,6 +37,9 @@ class SQLiteTrackingRecorder(TrackingRecorder):
         self.name = name
         # The names given by table() while this is a dict, not None.
         self._named: dict[str, str] | None = None
+        # Purpose -> the table's name and its quoted name (a view's statements
+        # name their tables each time they run).
+        self._tables: dict[str, tuple[str, str]] = {}
         self._positions_name = self._prefixed("positions")
         self.positions_table = quote_identifier(self._positions_name)
         self._select_sql = (
@@ -58,11 +61,13 @@ class SQLiteTrackingRecorder(TrackingRecorder):
     def table(self, purpose: str) -> str:
         """The quoted name of the view's table for ``purpose``: ``<name>_<purpose>``
         (just ``<purpose>`` when the view has no name)."""
-        name = self._prefixed(purpose)
-        quoted = quote_identifier(name)
+        known = self._tables.get(purpose)
+        if known is None:
+            name = self._prefixed(purpose)
+            known = self._tables[purpose] = (name, quote_identifier(name))
         if self._named is not None:
-            self._named[name] = quoted
-        return quoted
+            self._named[known[0]] = known[1]
+        return known[1]
 
     def _prefixed(self, purpose: str) -> str:
         return f"{self.name.lower()}_{purpose}" if self.name else purpose

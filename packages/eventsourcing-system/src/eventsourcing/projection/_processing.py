@@ -6,7 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import RecordConflictError, Tracking
+from eventsourcing.domain import DomainEvent
+from eventsourcing.persistence import (
+    NestedTransactionError,
+    RecordConflictError,
+    Tracking,
+)
 
 from ._projection import Projection
 from ._subscription import DEFAULT_PAGE_SIZE, ApplicationSubscription
@@ -65,15 +70,18 @@ class ProjectionProcessor:
         if position <= self._recorded:
             return caught_up
         name = self._name
-        first = page[0][1] if page else Tracking(name, position)
-        process_event = self.projection.process_event
+        last = Tracking(name, position)
+        trackings = (page[0][1] if page else last, last)
         try:
-            with self.view.transaction(first, Tracking(name, position)):
-                for domain_event, tracking in page:
-                    process_event(domain_event, tracking)
+            try:
+                self._process(page, trackings, savepoints=False)
+            except NestedTransactionError:
+                # The projection caught an error of a nested transaction: again,
+                # with savepoints, which undo that nested transaction alone.
+                self._process(page, trackings, savepoints=True)
         except RecordConflictError:
             recorded = self.view.max_tracking_id(name)
-            if recorded < first.notification_id:
+            if recorded < trackings[0].notification_id:
                 raise  # a conflict of the view's own rows, not of its position
             # Processed by another processor: go on after its position.
             self._recorded = recorded
@@ -81,6 +89,20 @@ class ProjectionProcessor:
             return False
         self._recorded = position
         return caught_up
+
+    def _process(
+        self,
+        page: list[tuple[DomainEvent[Any], Tracking]],
+        trackings: tuple[Tracking, Tracking],
+        *,
+        savepoints: bool,
+    ) -> None:
+        process_event = self.projection.process_event
+        # Nested transactions without savepoints, which cost a statement each
+        # (on SQLite), unless the projection needs them.
+        with self.view.transaction(*trackings, savepoints=savepoints):
+            for domain_event, tracking in page:
+                process_event(domain_event, tracking)
 
     def catch_up(self) -> None:
         """Processes pages until the log has nothing more for now."""

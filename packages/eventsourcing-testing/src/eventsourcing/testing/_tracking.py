@@ -9,6 +9,7 @@ from abc import abstractmethod
 from typing import ClassVar
 
 from eventsourcing.persistence import (
+    NestedTransactionError,
     RecordConflictError,
     Tracking,
     TrackingRecorder,
@@ -125,6 +126,31 @@ class TrackingRecorderTestCase(ContractTestCase):
             with recorder.transaction(Tracking("upstream", 4)):
                 pass
             _ = 1 / 0
+        self.assertEqual(recorder.max_tracking_id("upstream"), 2)
+
+    def test_without_savepoints_a_caught_nested_error_rolls_everything_back(
+        self,
+    ) -> None:
+        recorder = self.create_recorder()
+
+        def catch_a_nested_error() -> None:
+            with recorder.transaction(Tracking("upstream", 1), savepoints=False):
+                with recorder.transaction(Tracking("upstream", 2)):
+                    pass
+                try:
+                    with recorder.transaction():
+                        _ = 1 / 0
+                except ZeroDivisionError:
+                    pass
+
+        with self.assertRaisesRegex(NestedTransactionError, "ZeroDivisionError"):
+            catch_a_nested_error()
+        self.assertEqual(recorder.max_tracking_id("upstream"), 0)
+        with recorder.transaction(Tracking("upstream", 1), savepoints=False):
+            with recorder.transaction(Tracking("upstream", 2)):
+                pass
+            with recorder.transaction():
+                pass
         self.assertEqual(recorder.max_tracking_id("upstream"), 2)
 
     def test_bad_trackings_are_refused_with_clear_errors(self) -> None:
