@@ -190,7 +190,9 @@ def projection(backends: list[str], cfg: Config) -> None:
     chosen = [b for b in backends if b in bench_projection.BACKENDS]
     rows = run_backends(chosen, bench_projection.library, cfg)
     columns = [b for b in chosen if any(b in r for r in rows.values())]
-    rates = {f: rows[f] for f in ("catch-up", "catch-up raw") if f in rows}
+    rates: dict[str, dict[str, float]] = {
+        f: rows[f] for f in ("catch-up", "catch-up raw") if f in rows
+    }
     print_table(
         f"Projection catch-up ({cfg.events} events into a SQL view, pages of "
         f"{bench_projection.PAGE}; best of {cfg.repeats})",
@@ -198,7 +200,9 @@ def projection(backends: list[str], cfg: Config) -> None:
         columns,
         "events/s",
     )
-    latencies = {f: rows[f] for f in ("wait p50 (us)", "wait p99 (us)") if f in rows}
+    latencies: dict[str, dict[str, float]] = {
+        f: rows[f] for f in ("wait p50 (us)", "wait p99 (us)") if f in rows
+    }
     print_table(
         f"Read your writes ({cfg.aggregates} saves, each waited for)",
         latencies,

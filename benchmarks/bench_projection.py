@@ -136,7 +136,9 @@ class Balances(Projection[Any]):
 
 def ledger(env: dict[str, str], n: int) -> Application:
     """An application with ``n`` events: accounts of 10 events, saved at once."""
-    app = type("BenchLedger", (Application,), {"name": unique_name("ledger")})(env=env)
+    app: Application = type(
+        "BenchLedger", (Application,), {"name": unique_name("ledger")}
+    )(env=env)
     for _ in range(n // 10):
         account = Account.create()
         for i in range(9):
@@ -171,8 +173,9 @@ def wait_latencies(env: dict[str, str], saves: int) -> list[float]:
     app_class = type("BenchShop", (Application,), {"name": unique_name("shop")})
     projection = type("Latency", (Balances,), {"name": unique_name("latency")})
     latencies = []
+    runner: ProjectionRunner[Any, Any]
     with ProjectionRunner(app_class, projection, VIEWS[name], env) as runner:
-        app = runner.app
+        app: Application = runner.app
         for i in range(saves):
             account = Account.create()
             account.credit(i)
@@ -218,10 +221,13 @@ def raw_sqlite(app: Application, env: dict[str, str], n: int) -> float:
     db.execute("PRAGMA synchronous=FULL")  # the library's default
     name = unique_name("raw")
     db.execute(
-        f"CREATE TABLE {name}_balances (account_id TEXT PRIMARY KEY, balance INTEGER NOT NULL)"
+        f"CREATE TABLE {name}_balances "
+        "(account_id TEXT PRIMARY KEY, balance INTEGER NOT NULL)"
     )
+    db.execute(f"CREATE INDEX {name}_by_balance ON {name}_balances (balance)")
     db.execute(
-        f"CREATE TABLE {name}_positions (application_name TEXT PRIMARY KEY, notification_id INTEGER NOT NULL) WITHOUT ROWID"
+        f"CREATE TABLE {name}_positions (application_name TEXT PRIMARY KEY, "
+        "notification_id INTEGER NOT NULL) WITHOUT ROWID"
     )
     select = (
         "SELECT notification_id, originator_id, originator_version, topic, state "

@@ -97,16 +97,21 @@ def test_nested_transactions_make_savepoints_unless_told_not_to() -> None:
         "commit",
     ]
     recorder.log.clear()
-    with recorder.transaction(Tracking("a", 2), savepoints=False):
-        with recorder.transaction(Tracking("a", 3)), recorder.transaction():
-            pass
+    with (
+        recorder.transaction(Tracking("a", 2), savepoints=False),
+        recorder.transaction(Tracking("a", 3)),
+        recorder.transaction(),
+    ):
+        pass
     assert recorder.log == ["begin", "commit"]
     assert recorder.positions == {"a": 3}
 
     def fail_inside() -> None:
-        with recorder.transaction(Tracking("a", 4), savepoints=False):
-            with recorder.transaction(Tracking("a", 5)):
-                raise KeyError
+        with (
+            recorder.transaction(Tracking("a", 4), savepoints=False),
+            recorder.transaction(Tracking("a", 5)),
+        ):
+            raise KeyError
 
     with pytest.raises(KeyError):
         fail_inside()
