@@ -16,6 +16,7 @@ from eventsourcing.persistence import (
     ConfigurationError,
     InfrastructureFactory,
     InProcessWakeup,
+    NestedTransactionError,
     ProcessRecorder,
     RecordConflictError,
     Tracking,
@@ -117,6 +118,24 @@ def test_nested_transactions_make_savepoints_unless_told_not_to() -> None:
         fail_inside()
     assert recorder.log[-1] == "rollback KeyError"
     assert recorder.positions == {"a": 3}
+
+
+def test_without_savepoints_the_first_caught_nested_error_is_reported() -> None:
+    recorder = Positions()
+
+    def catch_two_errors() -> None:
+        with recorder.transaction(Tracking("a", 1), savepoints=False):
+            for error in (KeyError, ValueError):
+                try:
+                    with recorder.transaction():
+                        raise error
+                except (KeyError, ValueError):
+                    pass
+
+    with pytest.raises(NestedTransactionError, match="KeyError") as raised:
+        catch_two_errors()
+    assert isinstance(raised.value.__cause__, KeyError)
+    assert recorder.positions == {}
 
 
 def test_transactions_of_other_threads_are_apart() -> None:

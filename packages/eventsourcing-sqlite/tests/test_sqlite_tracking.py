@@ -120,6 +120,25 @@ def test_a_failure_to_record_the_positions_rolls_everything_back(
     assert view.max_tracking_id("app") == 0
 
 
+def test_an_interrupt_while_recording_the_positions_rolls_everything_back(
+    tmp_path: Path,
+) -> None:
+    class Interrupting(str):
+        def __conform__(self, protocol: object) -> None:
+            raise KeyboardInterrupt
+
+    view = new_view(tmp_path)
+
+    def add_then_record() -> None:
+        with view.transaction(Tracking(Interrupting("app"), 1)):
+            view.add("a", 1)
+
+    with pytest.raises(KeyboardInterrupt):
+        add_then_record()
+    assert view.totals() == {}
+    assert view.max_tracking_id("app") == 0
+
+
 def test_reset_empties_the_views_tables_and_drop_removes_them(tmp_path: Path) -> None:
     view = new_view(tmp_path)
     with view.transaction(Tracking("app", 4)):

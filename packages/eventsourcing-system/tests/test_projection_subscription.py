@@ -193,3 +193,12 @@ def test_the_poll_interval_comes_from_the_environment() -> None:
         app = Kennel(env={"SUBSCRIPTION_POLL_INTERVAL": value})
         with pytest.raises(ConfigurationError, match="SUBSCRIPTION_POLL_INTERVAL="):
             ApplicationSubscription(app)
+
+
+def test_the_module_reports_its_version_and_its_classes_their_module() -> None:
+    import eventsourcing.projection
+
+    assert eventsourcing.projection.__version__.count(".") >= 2
+    assert ApplicationSubscription.__module__ == "eventsourcing.projection"
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        eventsourcing.projection.nope  # type: ignore[attr-defined]  # the point

@@ -278,7 +278,9 @@ class MultiThreadedRunner(Runner):
     follower; leaders that follow nothing are constructed in the caller's thread.
 
     An error in a follower's thread stops that follower and is raised, chained, as
-    :class:`FollowerFailed` from :meth:`get`, :meth:`wait` or :meth:`stop`.
+    :class:`FollowerFailed` from :meth:`get`, :meth:`wait` or :meth:`stop`; so is
+    the error of a projection's thread, as
+    :class:`~eventsourcing.projection.ProjectionFailed`.
     """
 
     def __init__(self, system: System, env: Mapping[str, str] | None = None) -> None:
