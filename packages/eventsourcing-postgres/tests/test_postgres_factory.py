@@ -260,3 +260,13 @@ def test_recorders_refuse_table_names_that_are_not_plain_identifiers(
         PostgresProcessRecorder(datastore, "events", name)
     with pytest.raises(ValueError, match="schema"):
         new_datastore(schema=name)
+
+
+def test_upgrade_is_in_place_and_needs_the_tables(postgres_env: dict[str, str]) -> None:
+    env = {**postgres_env, "POSTGRES_SCHEMA": f"up_{uuid4().hex[:8]}"}
+    factory = Factory("Upgraded", {**env, "CREATE_TABLE": "no"})
+    with pytest.raises(ConfigurationError, match="pg_dump it first"):
+        factory.upgrade(lambda stored: stored.state, into="/tmp/x")
+    with pytest.raises(ConfigurationError, match="nothing to upgrade"):
+        factory.upgrade(lambda stored: stored.state)
+    factory.close()

@@ -50,7 +50,7 @@ from eventsourcing.persistence._errors import (
     UnreadableRecordError,
 )
 from eventsourcing.persistence._eventstore import EventStore
-from eventsourcing.persistence._factory import InfrastructureFactory
+from eventsourcing.persistence._factory import InfrastructureFactory, StoreUpgrade
 from eventsourcing.persistence._mapper import Cipher, Compressor, Mapper
 from eventsourcing.persistence._recorders import (
     AggregateRecorder,
@@ -108,6 +108,7 @@ __all__ = [
     "RecordConflictError",
     "Recorder",
     "Recording",
+    "StoreUpgrade",
     "StoredEvent",
     "Tracking",
     "Transcoder",

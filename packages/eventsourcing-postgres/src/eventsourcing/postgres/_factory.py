@@ -6,7 +6,12 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from eventsourcing.persistence import ConfigurationError, InfrastructureFactory
+from eventsourcing.persistence import (
+    ConfigurationError,
+    InfrastructureFactory,
+    StoredEvent,
+    StoreUpgrade,
+)
 from eventsourcing.postgres._datastore import PostgresDatastore
 from eventsourcing.postgres._recorders import (
     PostgresAggregateRecorder,
@@ -16,7 +21,7 @@ from eventsourcing.postgres._recorders import (
 from eventsourcing.utils import strtobool
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 __all__ = ["Factory"]
 
@@ -155,6 +160,21 @@ class Factory(InfrastructureFactory):
         return self._number(self.POSTGRES_CONN_MAX_AGE, meaning)
 
     # Recorders.
+
+    def upgrade(
+        self, reseal: Callable[[StoredEvent], bytes], *, into: str | None = None
+    ) -> StoreUpgrade:
+        """Writes the application's events and snapshots again with the state
+        ``reseal`` returns, in one transaction (so an interrupted upgrade changes
+        nothing). The tables of eventsourcing 9.1 already have the current layout."""
+        from eventsourcing.postgres._upgrade import upgrade
+
+        return upgrade(self, reseal, into)
+
+    def table_name(self, purpose: str) -> str:
+        """The name of the application's table for ``purpose`` ("events",
+        "snapshots", "tracking")."""
+        return self._table_name(purpose)
 
     def _table_name(self, purpose: str) -> str:
         prefix = self.application_name.lower()
