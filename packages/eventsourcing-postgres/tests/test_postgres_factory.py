@@ -270,3 +270,16 @@ def test_upgrade_is_in_place_and_needs_the_tables(postgres_env: dict[str, str]) 
     with pytest.raises(ConfigurationError, match="nothing to upgrade"):
         factory.upgrade(lambda stored: stored.state)
     factory.close()
+
+
+def test_the_database_and_tables_chosen_are_logged_without_the_password(
+    postgres_env: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="eventsourcing.postgres"):
+        factory = Factory("Logged", {**postgres_env, "CREATE_TABLE": "no"})
+    assert "logged_events, logged_snapshots, logged_tracking" in caplog.text
+    assert postgres_env["POSTGRES_DBNAME"] in caplog.text
+    assert postgres_env["POSTGRES_PASSWORD"] not in caplog.text
+    factory.close()

@@ -3,6 +3,7 @@ variables."""
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
 __all__ = ["Factory"]
+
+logger = logging.getLogger("eventsourcing.postgres")
 
 _TRUTH_VALUES = (
     "one of 'y', 'yes', 't', 'true', 'on', '1' or 'n', 'no', 'f', 'false', 'off', '0'"
@@ -86,6 +89,17 @@ class Factory(InfrastructureFactory):
                 "the time after which a session idle inside a transaction is ended",
             ),
             schema=self.getenv(self.POSTGRES_SCHEMA) or None,
+        )
+        logger.info(
+            "Application %r uses PostgreSQL database %r at %s:%s as user %r, "
+            "schema %r: %s",
+            application_name,
+            dbname,
+            host,
+            self.datastore.port,
+            user,
+            self.datastore.schema or "(the search path)",
+            ", ".join(self._table_name(p) for p in ("events", "snapshots", "tracking")),
         )
 
     def __repr__(self) -> str:
