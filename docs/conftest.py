@@ -99,7 +99,7 @@ def _parsers() -> list[Any]:
     ]
 
 
-SQLITE_PAGES = ["sqlite.md"]
+SQLITE_PAGES = ["sqlite.md", "migrating.md", "security.md", "durability.md"]
 POSTGRES_PAGES = ["postgres.md", "walkthrough.md"]
 _common: dict[str, Any] = {"document_types": {".md": WholePage}}
 

@@ -1,7 +1,7 @@
 """Utilities shared by the library: topics, retrying, and parsing settings.
 
 The library logs under the logger ``eventsourcing`` (``eventsourcing.sqlite`` and
-so on), which has a :class:`logging.NullHandler`, so nothing is printed unless the
+so on), which has a ``logging.NullHandler``, so nothing is printed unless the
 application configures logging.
 """
 
