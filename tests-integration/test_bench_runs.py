@@ -27,6 +27,12 @@ FIGURES = [
     "multi-threaded",
     "http prompted",
     "http catch-up",
+    "put x1 checksum",
+    "put x1 plain (9.1)",
+    "get 1000 aes bound",
+    "get 1000 aes (9.1)",
+    "put x1 FULL",
+    "put x1 NORMAL",
 ]
 
 
@@ -56,5 +62,12 @@ def test_quick_bench_prints_every_figure_for_popo_and_sqlite() -> None:
         line = next((x for x in lines if x.strip().startswith(figure + " ")), None)
         assert line is not None, f"no {figure!r} line in:\n{result.stdout}"
         assert any(c.isdigit() for c in line[len(figure) + 2 :]), line
-    for ratio in ("POPO speed-up", "Library cost / raw floor", "overhead", "ceiling"):
+    for ratio in (
+        "POPO speed-up",
+        "Library cost / raw floor",
+        "overhead",
+        "ceiling",
+        "Cost of the new format",
+        "NORMAL / FULL",
+    ):
         assert ratio in result.stdout

@@ -126,6 +126,7 @@ def test_new_state_carries_a_checksum_that_reading_verifies() -> None:
     event = noted()
     stored = new_mapper().from_domain_event(event)
     assert stored.state.startswith(CHECKSUM_MAGIC)
+    assert json.loads(stored.state[4:-4])["text"] == "hello"
     assert new_mapper().to_domain_event(stored) == event
 
 

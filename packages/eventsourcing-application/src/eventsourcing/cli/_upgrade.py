@@ -109,9 +109,11 @@ class UpgradeCommand(Command):
             },
             "\n".join(
                 [
-                    f"{app.name}: upgraded {upgrade.events} events and "
-                    f"{upgrade.snapshots} snapshots ({upgrade.tracking} tracking "
-                    "records kept); verified: same events, IDs and positions",
+                    (
+                        f"{app.name}: upgraded {upgrade.events} events and "
+                        f"{upgrade.snapshots} snapshots ({upgrade.tracking} tracking "
+                        "records kept); verified: same events, IDs and positions"
+                    ),
                     *(f"  {change}" for change in upgrade.changes),
                     *(
                         [f"  the store as it was: {upgrade.backup}"]

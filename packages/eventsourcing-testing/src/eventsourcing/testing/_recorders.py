@@ -137,7 +137,7 @@ class AggregateRecorderTestCase(ContractTestCase):
             calls.append(args)
             return write(*args)
 
-        recorder._insert_events = spy  # type: ignore[method-assign]  # a spy
+        recorder._insert_events = spy  # type: ignore[method-assign, assignment]  # a spy
         result = recorder.insert_events([])
         self.assertEqual(calls, [])
         if isinstance(recorder, ApplicationRecorder):
