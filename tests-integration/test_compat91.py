@@ -311,3 +311,39 @@ def test_upgrade_into_a_new_file_leaves_the_original_as_it_was(
     assert report["dry_run"] is True
     assert report["events"] > 0
     assert original.read_bytes() == before
+
+
+def _columns(settings: dict[str, str], schema: str) -> set[tuple[str, str, str]]:
+    import psycopg2
+
+    connection = psycopg2.connect(
+        dbname=settings["POSTGRES_DBNAME"],
+        host=settings["POSTGRES_HOST"],
+        port=settings["POSTGRES_PORT"],
+        user=settings["POSTGRES_USER"],
+        password=settings["POSTGRES_PASSWORD"],
+    )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT table_name, column_name, data_type FROM "
+                "information_schema.columns WHERE table_schema = %s",
+                (schema,),
+            )
+            return set(cursor.fetchall())
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("store", ["postgres-plain"], indirect=True)
+def test_postgres_tables_of_9_1_9_are_the_projects(
+    store: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = {k: os.environ[k] for k in os.environ if k.startswith("POSTGRES_")}
+    written_by_919 = _columns(settings, "public")
+    monkeypatch.setenv("POSTGRES_SCHEMA", "made_by_the_project")
+    model919.Bank().close()
+    model919.Ledger().close()
+    made_here = _columns(settings, "made_by_the_project")
+    assert written_by_919 == made_here
+    assert ("bank_events", "notification_id", "bigint") in made_here
