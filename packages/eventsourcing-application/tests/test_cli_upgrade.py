@@ -86,3 +86,17 @@ def test_an_upgrade_that_does_not_read_back_the_same_is_reported(
     err = capsys.readouterr().err
     assert "does not read back as the store did before" in err
     assert ".backup" in err
+
+
+def test_a_dry_run_of_a_store_without_snapshots_changes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INFRASTRUCTURE_FACTORY", "sqlite")
+    path = tmp_path / "plain.db"
+    monkeypatch.setenv("SQLITE_DBNAME", str(path))
+    with Application(env={"IS_SNAPSHOTTING_ENABLED": "no"}) as app:
+        app.save(Aggregate())
+    before = path.read_bytes()
+    assert main(["upgrade", "--name", "Application", "--dry-run"]) == 0
+    assert "1 events and 0 snapshots can be upgraded" in capsys.readouterr().out
+    assert path.read_bytes() == before

@@ -35,7 +35,7 @@ from eventsourcing.persistence import (
     UnreadableRecordError,
     UUIDAsHex,
 )
-from eventsourcing.persistence._formats import CHECKSUM_MAGIC, verify_checksum
+from eventsourcing.persistence._formats import CHECKSUM_MAGIC
 from eventsourcing.utils import TopicError
 
 
@@ -162,8 +162,36 @@ def test_a_state_moved_relabelled_or_truncated_is_detected(
         new_mapper().to_domain_event(replace(stored, **change))
 
 
-def test_verify_checksum_of_a_too_short_state() -> None:
-    assert verify_checksum(CHECKSUM_MAGIC, uuid4(), 1, "t") is None
+def test_a_state_too_short_to_carry_its_checksum_is_detected() -> None:
+    stored = new_mapper().from_domain_event(noted())
+    with pytest.raises(ChecksumError):
+        new_mapper().to_domain_event(replace(stored, state=CHECKSUM_MAGIC + b"ab"))
+
+
+def test_resealing_checks_the_state_opens_to_the_same_bytes() -> None:
+    class Lossy(Cipher):
+        """Loses a byte when it binds: resealing must notice, not store it."""
+
+        def __init__(self, cipher_key: str) -> None:
+            pass
+
+        def encrypt(self, plaintext: bytes) -> bytes:
+            return plaintext
+
+        def decrypt(self, ciphertext: bytes) -> bytes:
+            return ciphertext
+
+        def encrypt_record(self, plaintext: bytes, associated_data: bytes) -> bytes:
+            return b"B" + plaintext[:-1]
+
+        def decrypt_record(self, ciphertext: bytes, associated_data: bytes) -> bytes:
+            return ciphertext[1:] if ciphertext[:1] == b"B" else ciphertext
+
+    mapper = new_mapper(cipher=Lossy("k"))
+    mapper.legacy_format = True
+    stored = mapper.from_domain_event(noted())
+    with pytest.raises(UnreadableRecordError, match="does not open to the same bytes"):
+        mapper.reseal(stored)
 
 
 def test_state_without_a_checksum_still_reads() -> None:

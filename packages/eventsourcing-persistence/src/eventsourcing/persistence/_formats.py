@@ -28,7 +28,6 @@ __all__ = [
     "checksum_start",
     "record_identity",
     "topic_seed",
-    "verify_checksum",
 ]
 
 CHECKSUM_MAGIC = b"\x00ES\x01"
@@ -60,20 +59,6 @@ def add_checksum(data: bytes, originator_id: UUID, version: int, topic: str) -> 
     """Return ``data`` in the checksum envelope, bound to the record's identity."""
     start = _crc32(CHECKSUM_MAGIC, checksum_start(originator_id, version, topic))
     return b"".join((CHECKSUM_MAGIC, data, _crc32(data, start).to_bytes(4, "little")))
-
-
-def verify_checksum(
-    state: bytes, originator_id: UUID, version: int, topic: str
-) -> bytes | None:
-    """Return the data inside a checksum envelope, or ``None`` when the state does
-    not match its checksum (or is too short to carry one)."""
-    if (
-        len(state) < 8
-        or _crc32(state, checksum_start(originator_id, version, topic))
-        != CHECKSUM_RESIDUE
-    ):
-        return None
-    return state[4:-4]
 
 
 def record_identity(originator_id: UUID, version: int, topic: str) -> bytes:

@@ -213,7 +213,7 @@ class Mapper:
             again = StoredEvent(
                 stored.originator_id, stored.originator_version, stored.topic, state
             )
-            if self._unseal(again) != data:  # pragma: no cover (a broken cipher)
+            if self._unseal(again) != data:
                 msg = "the state sealed again does not open to the same bytes"
                 raise UnreadableRecordError(msg)
         except UnreadableRecordError as error:
@@ -280,7 +280,7 @@ class Mapper:
             )
             data = self.cipher.decrypt_record(data, identity)
         elif data[:4] == CHECKSUM_MAGIC:
-            # verify_checksum(), inline: this is the hot path of every read.
+            # Inline: this is the hot path of every read.
             topic = stored.topic
             seed = _topic_seeds.get(topic)
             if seed is None:
