@@ -283,3 +283,18 @@ def test_the_database_and_tables_chosen_are_logged_without_the_password(
     assert postgres_env["POSTGRES_DBNAME"] in caplog.text
     assert postgres_env["POSTGRES_PASSWORD"] not in caplog.text
     factory.close()
+
+
+def test_new_tables_beside_other_applications_tables_are_warned_of(
+    postgres_env: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    env = {**postgres_env, "POSTGRES_SCHEMA": f"renamed_{uuid4().hex[:8]}"}
+    Factory("Worlds", env).application_recorder()
+    with caplog.at_level(logging.WARNING, logger="eventsourcing.postgres"):
+        Factory("Worlds", env).application_recorder()
+        assert caplog.text == ""  # its own tables: no warning
+        Factory("World", env).application_recorder()
+    assert "has no table 'world_events'" in caplog.text
+    assert "(worlds_events)" in caplog.text

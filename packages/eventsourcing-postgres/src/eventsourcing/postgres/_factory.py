@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import (
     ConfigurationError,
@@ -72,6 +72,7 @@ class Factory(InfrastructureFactory):
             )
             raise ConfigurationError(msg)
         self._create_table = self._bool(self.CREATE_TABLE, default=True)
+        self._checked_tables = False
         self.datastore = PostgresDatastore(
             dbname=dbname,
             host=host,
@@ -198,7 +199,38 @@ class Factory(InfrastructureFactory):
 
     def _prepare(self, recorder: PostgresAggregateRecorder) -> None:
         if self._create_table:
+            if not self._checked_tables:
+                self._checked_tables = True
+                self._warn_of_new_tables()
             recorder.create_table()
+
+    def _warn_of_new_tables(self) -> None:
+        """Say so when an application starts with new tables beside other
+        applications' tables: it may have been renamed, and would not see its
+        events."""
+        own = self._table_name("events")
+
+        def tables(cursor: Any) -> list[str]:
+            cursor.execute(
+                "SELECT table_name FROM information_schema.tables WHERE "
+                "table_schema = COALESCE(%s, current_schema()) AND "
+                "table_name LIKE %s",
+                (self.datastore.schema, "%\\_events"),
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+
+        found = self.datastore.read(tables)
+        if found and own not in found:
+            logger.warning(
+                "Application %r has no table %r in PostgreSQL database %r, which "
+                "holds the tables of other applications (%s): new, empty tables are "
+                "created. If the application was renamed, give its class the old "
+                "name (the class attribute 'name') to keep its events.",
+                self.application_name,
+                own,
+                self.datastore.dbname,
+                ", ".join(found),
+            )
 
     def aggregate_recorder(self, purpose: str = "events") -> PostgresAggregateRecorder:
         """Constructs an aggregate recorder whose table is named after ``purpose``."""

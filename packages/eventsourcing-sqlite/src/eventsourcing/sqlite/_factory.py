@@ -204,7 +204,12 @@ class Factory(InfrastructureFactory):
         if setting == "current" or not self.application_name:
             return Layout(shared=False, legacy=False)
         own = self.table_name("events", shared=False)
-        if own in tables or shared_layout is None:
+        if own in tables:
+            return Layout(shared=False, legacy=False)
+        if shared_layout is None:
+            _warn_of_new_tables(
+                self.application_name, own, tables, self.datastore.db_name
+            )
             return Layout(shared=False, legacy=False)
         others = sorted(
             name
@@ -285,3 +290,22 @@ class Factory(InfrastructureFactory):
     def close(self) -> None:
         """Close the database connections."""
         self.datastore.close()
+
+
+def _warn_of_new_tables(
+    application_name: str, own: str, tables: dict[str, set[str]], where: str
+) -> None:
+    """Say so when an application starts with new tables beside other
+    applications' tables: it may have been renamed, and would not see its events."""
+    others = sorted(t for t in tables if t.endswith("_events") and t != own)
+    if others:
+        logger.warning(
+            "Application %r has no table %r in %r, which holds the tables of other "
+            "applications (%s): new, empty tables are created. If the application "
+            "was renamed, give its class the old name (the class attribute 'name') "
+            "to keep its events.",
+            application_name,
+            own,
+            where,
+            ", ".join(others),
+        )
