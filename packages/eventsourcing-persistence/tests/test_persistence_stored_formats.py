@@ -334,10 +334,9 @@ def test_storing_an_event_class_of_the_main_script_warns_once(
     main_event = type(
         "MainNoted", (Noted,), {"__module__": "__main__", "__qualname__": "MainNoted"}
     )
-    mapper = new_mapper()
     with caplog.at_level(logging.WARNING, logger="eventsourcing"):
         for _ in range(2):
-            mapper.from_domain_event(
+            new_mapper().from_domain_event(
                 main_event(
                     originator_id=uuid4(),
                     originator_version=1,

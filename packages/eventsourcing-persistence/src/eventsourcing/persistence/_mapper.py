@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 __all__ = ["Cipher", "Compressor", "Mapper"]
 
 logger = logging.getLogger("eventsourcing.persistence")
+# Topics of classes of the __main__ script already warned of, once a process.
+_warned: set[str] = set()
 
 
 class Compressor(ABC):
@@ -142,7 +144,8 @@ class Mapper:
         topic = self._topics.get(cls)
         if topic is None:
             topic = self._topics[cls] = get_topic(cls)
-            if topic.startswith("__main__:"):
+            if topic.startswith("__main__:") and topic not in _warned:
+                _warned.add(topic)
                 logger.warning(
                     "Storing %s under the topic %r: a class defined in the script "
                     "that is run (__main__) cannot be loaded by any other program; "
