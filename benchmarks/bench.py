@@ -5,8 +5,9 @@ Usage: ``hatch run bench [--quick] [--backend NAME ...] [--section NAME ...]``
 ``sqlite:memory``, a plain ":memory:" database, and ``sqlite:file``) and
 ``postgres`` (the server named by ``POSTGRES_HOST``, ``POSTGRES_DBNAME`` and
 friends, else a throwaway one started by ``tests-integration/pgserver.py``).
-Sections: ``persistence``, ``application``, ``system``. Every figure is the best
-of 3 runs, since a busy machine only ever makes a run slower.
+Sections: ``persistence``, ``application``, ``system``, ``formats``,
+``projection``. Every figure
+is the best of 3 runs, since a busy machine only ever makes a run slower.
 
 persistence: events written per second through ``EventStore.put()`` and
 ``recorder.insert_events()`` in batches of 1 and 10, events read per second by
@@ -20,6 +21,8 @@ event store directly; notifications read per second through ``app.log``
 sections and through the recorder.
 system: events per second from leader save to follower tracking, with each
 runner and over HTTP, against the leader application saving alone.
+formats: checksummed against plain state, record-bound against 9.1's AES
+ciphertexts, and SQLite file commits with synchronous FULL against NORMAL.
 projection: events per second a projection catches up with into a SQL view,
 against the same statements and position writes with sqlite3 and psycopg2 alone
 (target: at least 0.6 of that), and the latency of ``wait()`` after a save
@@ -33,12 +36,13 @@ import sys
 from collections.abc import Callable
 
 import bench_application
+import bench_formats
 import bench_persistence
 import bench_projection
 import bench_system
 from bench_common import ALIASES, BACKENDS, Config, backend_env, print_table
 
-SECTIONS = ("persistence", "application", "system", "projection")
+SECTIONS = ("persistence", "application", "system", "formats", "projection")
 FLOORS = {
     "sqlite:memory": "raw:memory",
     "sqlite:file": "raw:file",
@@ -216,6 +220,39 @@ def projection(backends: list[str], cfg: Config) -> None:
             ratio_line(f"{name} catch-up / raw", value, ">= 0.6", value >= 0.6)
 
 
+def formats(backends: list[str], cfg: Config) -> None:
+    rows = run_backends(backends, bench_formats.library, cfg)
+    columns = [b for b in backends if any(b in r for r in rows.values())]
+    print_table(
+        f"Formats ({cfg.events} events put one at a time; gets of 1000 events; best "
+        f"of {cfg.repeats})",
+        rows,
+        columns,
+        "events/s",
+    )
+    print("\nCost of the new format over the one it replaces (lower is better)")
+    for new, old in bench_formats.PAIRS:
+        for name in columns:
+            if name in rows.get(new, {}) and name in rows.get(old, {}):
+                value = rows[old][name] / rows[new][name] - 1
+                print(
+                    f"  {name + ' ' + new:<44}{value * 100:>7.1f}%   target <= 10%    "
+                    f"{'ok' if value <= 0.1 else 'MISSED'}"
+                )
+    if "sqlite:file" in backends:
+        durable = run_backends(["sqlite:file"], bench_formats.durability, cfg)
+        print_table(
+            "SQLite file commits: synchronous FULL (the default) and NORMAL",
+            durable,
+            ["sqlite:file"],
+            "events/s",
+        )
+        full = durable.get("put x1 FULL", {}).get("sqlite:file")
+        normal = durable.get("put x1 NORMAL", {}).get("sqlite:file")
+        if full and normal:
+            print(f"  NORMAL / FULL{normal / full:>39.2f}   (what durability costs)")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small numbers, fast")
@@ -234,6 +271,7 @@ def main(argv: list[str]) -> int:
         "persistence": persistence,
         "application": application,
         "system": system,
+        "formats": formats,
         "projection": projection,
     }
     for section in args.section or SECTIONS:

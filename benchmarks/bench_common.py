@@ -20,6 +20,9 @@ from eventsourcing.domain import Aggregate, AggregateCreated, AggregateEvent
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The library's default for SQLite files, which the raw floors use too.
+SQLITE_SYNCHRONOUS = "FULL"
+
 # Backend names, in the order they are measured and printed.
 BACKENDS = ("popo", "sqlite:memory", "sqlite:file", "postgres")
 # What each --backend argument selects.

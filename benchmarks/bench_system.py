@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from bench_common import Account, Config, best_rate, unique_name
+from bench_common import SQLITE_SYNCHRONOUS, Account, Config, best_rate, unique_name
 
 from eventsourcing.application import Application
 from eventsourcing.system import (
@@ -155,7 +155,7 @@ def raw_sqlite(cfg: Config, *, memory: bool) -> dict[str, float]:
             db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             if not memory:
                 db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
             return db
 
         leader, follower = connect(), connect()

@@ -100,7 +100,13 @@ def _parsers() -> list[Any]:
     ]
 
 
-SQLITE_PAGES = ["sqlite.md", "projections.md"]
+SQLITE_PAGES = [
+    "sqlite.md",
+    "migrating.md",
+    "security.md",
+    "durability.md",
+    "projections.md",
+]
 POSTGRES_PAGES = ["postgres.md", "walkthrough.md"]
 _common: dict[str, Any] = {"document_types": {".md": WholePage}}
 

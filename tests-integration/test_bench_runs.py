@@ -27,6 +27,12 @@ FIGURES = [
     "multi-threaded",
     "http prompted",
     "http catch-up",
+    "put x1 checksum",
+    "put x1 plain (9.1)",
+    "get 1000 aes bound",
+    "get 1000 aes (9.1)",
+    "put x1 FULL",
+    "put x1 NORMAL",
     "catch-up",
     "catch-up raw",
     "wait p50 (us)",
@@ -65,6 +71,8 @@ def test_quick_bench_prints_every_figure_for_popo_and_sqlite() -> None:
         "Library cost / raw floor",
         "overhead",
         "ceiling",
+        "Cost of the new format",
+        "NORMAL / FULL",
         "sqlite:file catch-up / raw",
     ):
         assert ratio in result.stdout

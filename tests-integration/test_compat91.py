@@ -246,3 +246,104 @@ def test_9_1_9_reads_back_what_the_project_wrote(
     read = json.loads(out.read_text())
     assert read["read_by"] == "eventsourcing 9.1.9"
     assert read["applications"] == expected
+
+
+def upgrade(*args: str) -> None:
+    from eventsourcing.cli import main
+
+    for app in ("Bank", "Ledger"):
+        assert main(["upgrade", "--app", f"model919:{app}", *args]) == 0
+
+
+@pytest.mark.parametrize("store", FIXTURES, indirect=True)
+def test_upgrade_converts_verifies_and_reads_the_same(
+    store: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    upgrade()
+    out = capsys.readouterr().out
+    assert "verified: same events, IDs and positions" in out
+    if store["backend"] == "sqlite":
+        assert "9.1's rows converted to the current rows" in out
+        assert ".backup" in out
+    assert summary() == store["applications"]
+    bank = model919.Bank()
+    assert bank.mapper.legacy_format is False  # the store now has current formats
+    assert not bank.recorder.legacy_layout
+    bank.close()
+    go_on_as_a_user(store)
+
+
+@pytest.mark.parametrize("store", [f for f in FIXTURES if "aes" in f], indirect=True)
+def test_upgrade_reencrypts_under_a_new_key(
+    store: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eventsourcing.cipher import AESCipher
+
+    new_key = AESCipher.create_key(32)
+    monkeypatch.setenv("CIPHER_KEY", new_key)
+    monkeypatch.setenv("CIPHER_OLD_KEYS", KEY)
+    upgrade()
+    monkeypatch.delenv("CIPHER_OLD_KEYS")
+    assert summary() == store["applications"]  # the new key alone reads it all
+    monkeypatch.setenv("CIPHER_KEY", KEY)
+    with pytest.raises(ValueError, match="neither 'CIPHER_KEY' nor one of"):
+        summary()
+
+
+@pytest.mark.parametrize(
+    "store", [f for f in FIXTURES if f.startswith("sqlite")], indirect=True
+)
+def test_upgrade_into_a_new_file_leaves_the_original_as_it_was(
+    store: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from eventsourcing.cli import main
+
+    original = Path(store["args"][1])
+    before = original.read_bytes()
+    into = tmp_path / "upgraded.db"
+    assert main(["upgrade", "--app", "model919:Bank", "--into", str(into)]) == 0
+    assert original.read_bytes() == before
+    assert f"the upgraded store: {into}" in capsys.readouterr().out
+    assert main(["upgrade", "--app", "model919:Bank", "--into", str(into)]) == 1
+    assert "the file exists" in capsys.readouterr().err
+    assert main(["upgrade", "--app", "model919:Bank", "--dry-run", "--json"]) == 0
+    (report,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert report["dry_run"] is True
+    assert report["events"] > 0
+    assert original.read_bytes() == before
+
+
+def _columns(settings: dict[str, str], schema: str) -> set[tuple[str, str, str]]:
+    import psycopg2
+
+    connection = psycopg2.connect(
+        dbname=settings["POSTGRES_DBNAME"],
+        host=settings["POSTGRES_HOST"],
+        port=settings["POSTGRES_PORT"],
+        user=settings["POSTGRES_USER"],
+        password=settings["POSTGRES_PASSWORD"],
+    )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT table_name, column_name, data_type FROM "
+                "information_schema.columns WHERE table_schema = %s",
+                (schema,),
+            )
+            return set(cursor.fetchall())
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("store", ["postgres-plain"], indirect=True)
+def test_postgres_tables_of_9_1_9_are_the_projects(
+    store: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = {k: os.environ[k] for k in os.environ if k.startswith("POSTGRES_")}
+    written_by_919 = _columns(settings, "public")
+    monkeypatch.setenv("POSTGRES_SCHEMA", "made_by_the_project")
+    model919.Bank().close()
+    model919.Ledger().close()
+    made_here = _columns(settings, "made_by_the_project")
+    assert written_by_919 == made_here
+    assert ("bank_events", "notification_id", "bigint") in made_here

@@ -115,7 +115,7 @@ def new_mapper(*, legacy: bool = False, **kwargs: Any) -> Mapper:
 def state_json(state: bytes) -> Any:
     """The JSON inside a checksummed stored state."""
     assert state.startswith(CHECKSUM_MAGIC)
-    return json.loads(state[len(CHECKSUM_MAGIC) + 4 :])
+    return json.loads(state[len(CHECKSUM_MAGIC) : -4])
 
 
 def renamed(name: str = "Alice") -> Renamed:

@@ -35,7 +35,7 @@ from eventsourcing.persistence import (
     UnreadableRecordError,
     UUIDAsHex,
 )
-from eventsourcing.persistence._formats import CHECKSUM_MAGIC, verify_checksum
+from eventsourcing.persistence._formats import CHECKSUM_MAGIC
 from eventsourcing.utils import TopicError
 
 
@@ -128,6 +128,7 @@ def test_new_state_carries_a_checksum_that_reading_verifies() -> None:
     event = noted()
     stored = new_mapper().from_domain_event(event)
     assert stored.state.startswith(CHECKSUM_MAGIC)
+    assert json.loads(stored.state[4:-4])["text"] == "hello"
     assert new_mapper().to_domain_event(stored) == event
 
 
@@ -163,8 +164,36 @@ def test_a_state_moved_relabelled_or_truncated_is_detected(
         new_mapper().to_domain_event(replace(stored, **change))
 
 
-def test_verify_checksum_of_a_too_short_state() -> None:
-    assert verify_checksum(CHECKSUM_MAGIC, uuid4(), 1, "t") is None
+def test_a_state_too_short_to_carry_its_checksum_is_detected() -> None:
+    stored = new_mapper().from_domain_event(noted())
+    with pytest.raises(ChecksumError):
+        new_mapper().to_domain_event(replace(stored, state=CHECKSUM_MAGIC + b"ab"))
+
+
+def test_resealing_checks_the_state_opens_to_the_same_bytes() -> None:
+    class Lossy(Cipher):
+        """Loses a byte when it binds: resealing must notice, not store it."""
+
+        def __init__(self, cipher_key: str) -> None:
+            pass
+
+        def encrypt(self, plaintext: bytes) -> bytes:
+            return plaintext
+
+        def decrypt(self, ciphertext: bytes) -> bytes:
+            return ciphertext
+
+        def encrypt_record(self, plaintext: bytes, associated_data: bytes) -> bytes:
+            return b"B" + plaintext[:-1]
+
+        def decrypt_record(self, ciphertext: bytes, associated_data: bytes) -> bytes:
+            return ciphertext[1:] if ciphertext[:1] == b"B" else ciphertext
+
+    mapper = new_mapper(cipher=Lossy("k"))
+    mapper.legacy_format = True
+    stored = mapper.from_domain_event(noted())
+    with pytest.raises(UnreadableRecordError, match="does not open to the same bytes"):
+        mapper.reseal(stored)
 
 
 def test_state_without_a_checksum_still_reads() -> None:
@@ -307,10 +336,9 @@ def test_storing_an_event_class_of_the_main_script_warns_once(
     main_event = type(
         "MainNoted", (Noted,), {"__module__": "__main__", "__qualname__": "MainNoted"}
     )
-    mapper = new_mapper()
     with caplog.at_level(logging.WARNING, logger="eventsourcing"):
         for _ in range(2):
-            mapper.from_domain_event(
+            new_mapper().from_domain_event(
                 main_event(
                     originator_id=uuid4(),
                     originator_version=1,

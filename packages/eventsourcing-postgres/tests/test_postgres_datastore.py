@@ -4,6 +4,7 @@ connections the server closed, and the mapping of driver errors."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -153,7 +154,7 @@ def test_close_closes_connections_and_later_operations_reconnect(
 
 
 def test_read_after_server_closed_connection_is_retried(
-    new_datastore: NewDatastore, admin: Any
+    new_datastore: NewDatastore, admin: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     datastore = new_datastore()
     calls: list[int] = []
@@ -166,8 +167,11 @@ def test_read_after_server_closed_connection_is_retried(
 
     pid = datastore.read(select)
     assert kill_sessions(admin) >= 1
-    assert datastore.read(select) != pid
+    with caplog.at_level(logging.WARNING, logger="eventsourcing.postgres"):
+        assert datastore.read(select) != pid
     assert len(calls) == 3  # the failed attempt and its retry
+    (warning,) = caplog.records
+    assert "reconnecting and reading again" in warning.message
 
 
 def test_read_failing_twice_raises_operational_error(
@@ -206,13 +210,15 @@ def test_pre_ping_replaces_a_closed_connection_before_use(
 
 
 def test_write_after_server_closed_connection_is_retried(
-    new_datastore: NewDatastore, admin: Any
+    new_datastore: NewDatastore, admin: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     recorder = new_recorder(new_datastore)
     event1, event2 = event(), event()
     recorder.insert_events([event1])
     assert kill_sessions(admin) >= 1
-    recorder.insert_events([event2])
+    with caplog.at_level(logging.WARNING, logger="eventsourcing.postgres"):
+        recorder.insert_events([event2])
+    assert "reconnecting and writing again" in caplog.text
     assert recorder.select_events(event2.originator_id) == [event2]
     assert [n.originator_id for n in recorder.select_notifications(1, 10)] == [
         event1.originator_id,

@@ -260,3 +260,41 @@ def test_recorders_refuse_table_names_that_are_not_plain_identifiers(
         PostgresProcessRecorder(datastore, "events", name)
     with pytest.raises(ValueError, match="schema"):
         new_datastore(schema=name)
+
+
+def test_upgrade_is_in_place_and_needs_the_tables(postgres_env: dict[str, str]) -> None:
+    env = {**postgres_env, "POSTGRES_SCHEMA": f"up_{uuid4().hex[:8]}"}
+    factory = Factory("Upgraded", {**env, "CREATE_TABLE": "no"})
+    with pytest.raises(ConfigurationError, match="pg_dump it first"):
+        factory.upgrade(lambda stored: stored.state, into="/tmp/x")
+    with pytest.raises(ConfigurationError, match="nothing to upgrade"):
+        factory.upgrade(lambda stored: stored.state)
+    factory.close()
+
+
+def test_the_database_and_tables_chosen_are_logged_without_the_password(
+    postgres_env: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="eventsourcing.postgres"):
+        factory = Factory("Logged", {**postgres_env, "CREATE_TABLE": "no"})
+    assert "logged_events, logged_snapshots, logged_tracking" in caplog.text
+    assert postgres_env["POSTGRES_DBNAME"] in caplog.text
+    assert postgres_env["POSTGRES_PASSWORD"] not in caplog.text
+    factory.close()
+
+
+def test_new_tables_beside_other_applications_tables_are_warned_of(
+    postgres_env: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    env = {**postgres_env, "POSTGRES_SCHEMA": f"renamed_{uuid4().hex[:8]}"}
+    Factory("Worlds", env).application_recorder()
+    with caplog.at_level(logging.WARNING, logger="eventsourcing.postgres"):
+        Factory("Worlds", env).application_recorder()
+        assert caplog.text == ""  # its own tables: no warning
+        Factory("World", env).application_recorder()
+    assert "has no table 'world_events'" in caplog.text
+    assert "(worlds_events)" in caplog.text

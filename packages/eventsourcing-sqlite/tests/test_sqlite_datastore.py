@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -312,11 +313,16 @@ class _LockedThenFine:
         return sqlite3.connect(":memory:").execute("SELECT 'delete'")
 
 
-def test_switch_to_wal_is_retried_while_locked(tmp_path: Path) -> None:
+def test_switch_to_wal_is_retried_while_locked(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     datastore = SQLiteDatastore(str(tmp_path / "db"), lock_timeout=5)
     connection = _LockedThenFine(times=3)
-    datastore._use_wal(connection)  # type: ignore[arg-type]
+    with caplog.at_level(logging.WARNING, logger="eventsourcing.sqlite"):
+        datastore._use_wal(connection)  # type: ignore[arg-type]
     assert connection.switched
+    (warning,) = caplog.records  # once, not at each retry
+    assert "is locked while switching it to WAL" in warning.message
 
 
 def test_switch_to_wal_gives_up_after_the_lock_timeout(tmp_path: Path) -> None:

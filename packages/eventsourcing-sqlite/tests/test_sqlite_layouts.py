@@ -280,3 +280,17 @@ def test_an_empty_save_does_not_wait_for_the_write_lock(tmp_path: Path) -> None:
     blocker.execute("ROLLBACK")
     blocker.close()
     factory.close()
+
+
+def test_new_tables_beside_other_applications_tables_are_warned_of(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "renamed.db"
+    Factory("Worlds", {"SQLITE_DBNAME": str(path)}).application_recorder()
+    with caplog.at_level(logging.WARNING, logger="eventsourcing.sqlite"):
+        Factory("Worlds", {"SQLITE_DBNAME": str(path)}).application_recorder()
+        assert caplog.text == ""  # its own tables: no warning
+        Factory("World", {"SQLITE_DBNAME": str(path)}).application_recorder()
+    assert "has no table 'world_events'" in caplog.text
+    assert "holds the tables of other applications (worlds_events)" in caplog.text
+    assert "If the application was renamed" in caplog.text

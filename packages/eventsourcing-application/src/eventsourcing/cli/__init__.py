@@ -1,4 +1,5 @@
 """The ``eventsourcing`` command line: ``eventsourcing log``, ``show``, ``verify``,
+``upgrade``,
 and the commands that other installed distributions contribute through the
 entry-point group ``eventsourcing.commands`` (see :class:`Command`).
 
@@ -21,6 +22,7 @@ from eventsourcing.cli._command import (
     main,
 )
 from eventsourcing.cli._commands import LogCommand, ShowCommand, VerifyCommand
+from eventsourcing.cli._upgrade import UpgradeCommand, store_summary
 from eventsourcing.utils import publish, version_getter
 
 __all__ = [
@@ -30,12 +32,14 @@ __all__ = [
     "LogCommand",
     "Output",
     "ShowCommand",
+    "UpgradeCommand",
     "VerifyCommand",
     "add_application_arguments",
     "event_fields",
     "main",
     "notifications",
     "open_application",
+    "store_summary",
 ]
 
 publish(__name__, globals())

@@ -14,6 +14,8 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar
 from rich.console import Console
 from rich.table import Table
 
+from eventsourcing.persistence import PersistenceError
+
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
@@ -147,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as error:
         print(f"eventsourcing {args.command}: {error}", file=sys.stderr)
         return error.status
-    except (ValueError, OSError, LookupError) as error:
+    except (ValueError, OSError, LookupError, PersistenceError) as error:
         # Configuration and data errors: the message says what is wrong and what
         # to do, so no traceback.
         print(

@@ -74,6 +74,7 @@ class AESCipher(Cipher):
         """
         self._key = _decode_key(cipher_key)
         self._key_id = key_id(self._key)
+        self._header = MAGIC + self._key_id
         self._keys = [self._key, *(_decode_key(k, "CIPHER_OLD_KEYS") for k in old_keys)]
         self._keys_by_id = {key_id(k): k for k in reversed(self._keys)}
 
@@ -104,10 +105,9 @@ class AESCipher(Cipher):
         """Return the bound format for ``plaintext``: its tag authenticates the
         header and ``associated_data`` too."""
         nonce = os.urandom(NONCE_SIZE)
-        header = MAGIC + self._key_id
+        header = self._header
         cipher = AES.new(self._key, AES.MODE_GCM, nonce=nonce)
-        cipher.update(header)
-        cipher.update(associated_data)
+        cipher.update(header + associated_data)
         ciphertext, tag = cipher.encrypt_and_digest(plaintext)
         return b"".join((header, nonce, tag, ciphertext))
 
@@ -135,8 +135,7 @@ class AESCipher(Cipher):
         if key is None:
             return None
         cipher = AES.new(key, AES.MODE_GCM, nonce=data[_HEADER_SIZE : start - TAG_SIZE])
-        cipher.update(header)
-        cipher.update(associated_data)
+        cipher.update(header + associated_data)
         try:
             return bytes(
                 cipher.decrypt_and_verify(data[start:], data[start - TAG_SIZE : start])

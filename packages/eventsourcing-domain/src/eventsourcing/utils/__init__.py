@@ -1,5 +1,11 @@
-"""Utilities shared by the library: topics, retrying, and parsing settings."""
+"""Utilities shared by the library: topics, retrying, and parsing settings.
 
+The library logs under the logger ``eventsourcing`` (``eventsourcing.sqlite`` and
+so on), which has a ``logging.NullHandler``, so nothing is printed unless the
+application configures logging.
+"""
+
+import logging
 from random import random
 from typing import TYPE_CHECKING
 
@@ -31,6 +37,7 @@ __all__ = [
     "version_getter",
 ]
 
+logging.getLogger("eventsourcing").addHandler(logging.NullHandler())
 publish(__name__, globals())
 if TYPE_CHECKING:
     __version__: str

@@ -54,7 +54,7 @@ from eventsourcing.persistence._errors import (
     UnreadableRecordError,
 )
 from eventsourcing.persistence._eventstore import EventStore
-from eventsourcing.persistence._factory import InfrastructureFactory
+from eventsourcing.persistence._factory import InfrastructureFactory, StoreUpgrade
 from eventsourcing.persistence._mapper import Cipher, Compressor, Mapper
 from eventsourcing.persistence._recorders import (
     AggregateRecorder,
@@ -118,6 +118,7 @@ __all__ = [
     "RecordConflictError",
     "Recorder",
     "Recording",
+    "StoreUpgrade",
     "StoredEvent",
     "Tracking",
     "TrackingRecorder",

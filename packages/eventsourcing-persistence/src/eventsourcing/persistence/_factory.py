@@ -8,6 +8,8 @@ import inspect
 import logging
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self, TypeVar, overload
 
 from eventsourcing.persistence._coordination import (
@@ -17,7 +19,7 @@ from eventsourcing.persistence._coordination import (
     Wakeup,
 )
 from eventsourcing.persistence._environment import Environment
-from eventsourcing.persistence._errors import ConfigurationError
+from eventsourcing.persistence._errors import ConfigurationError, NotSupportedError
 from eventsourcing.persistence._eventstore import EventStore
 from eventsourcing.persistence._mapper import Cipher, Compressor, Mapper
 from eventsourcing.persistence._plugins import (
@@ -32,16 +34,17 @@ from eventsourcing.persistence._tracking import TrackingRecorder
 from eventsourcing.utils import strtobool
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
 
     from eventsourcing.persistence._recorders import (
         AggregateRecorder,
         ApplicationRecorder,
         ProcessRecorder,
     )
+    from eventsourcing.persistence._records import StoredEvent
     from eventsourcing.persistence._transcoding import Transcoder
 
-__all__ = ["InfrastructureFactory"]
+__all__ = ["InfrastructureFactory", "StoreUpgrade"]
 
 logger = logging.getLogger("eventsourcing.persistence")
 
@@ -50,6 +53,27 @@ TTrackingRecorder = TypeVar("TTrackingRecorder", bound=TrackingRecorder)
 # The cipher that "CIPHER_KEY" alone selects, as in eventsourcing 9.1.
 _DEFAULT_CIPHER = "aes"
 _FACTORY_VARIABLES = ("INFRASTRUCTURE_FACTORY", "PERSISTENCE_MODULE")
+
+
+@dataclass(frozen=True)
+class StoreUpgrade:
+    """What :meth:`InfrastructureFactory.upgrade` did.
+
+    .. versionadded:: 9.1.0
+    """
+
+    events: int
+    """Events written again."""
+    snapshots: int
+    """Snapshots written again."""
+    tracking: int
+    """Tracking records kept (copied where the layout changed)."""
+    changes: tuple[str, ...] = ()
+    """What changed besides the records' state, for people."""
+    backup: str | None = None
+    """Where a copy of the store as it was is kept, if one was made."""
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Settings that open the upgraded store (when it was made elsewhere)."""
 
 
 class _ModuleCompressor(Compressor):
@@ -401,6 +425,26 @@ class InfrastructureFactory(ABC):
         .. versionadded:: 9.1.0
         """
         return InProcessLeases(scope=(type(self), self.application_name))
+
+    def upgrade(
+        self, reseal: Callable[[StoredEvent], bytes], *, into: str | None = None
+    ) -> StoreUpgrade:
+        """Writes every stored record of the application (events and snapshots)
+        again with the state ``reseal`` returns, and converts the store's layout
+        where it has an older one, all in one transaction, so that an
+        interrupted upgrade changes nothing. ``into`` asks for the result in a new
+        store (a new file, say) rather than in place.
+
+        Backends whose stores can be rewritten implement it (SQLite, PostgreSQL);
+        by default it raises :class:`NotSupportedError`.
+
+        .. versionadded:: 9.1.0
+        """
+        msg = (
+            f"The persistence backend {type(self).__module__} cannot upgrade a store "
+            "in place: copy the events into a new application instead"
+        )
+        raise NotSupportedError(msg)
 
     def is_snapshotting_enabled(self) -> bool:
         """Decides whether or not snapshotting is enabled by reading environment

@@ -21,10 +21,13 @@ from eventsourcing.persistence._errors import (
     UnreadableRecordError,
 )
 from eventsourcing.persistence._formats import (
+    CHECKSUM_MAGIC,
+    CHECKSUM_RESIDUE,
+    _crc32,
+    _topic_seeds,
     add_checksum,
-    has_checksum,
     record_identity,
-    verify_checksum,
+    topic_seed,
 )
 from eventsourcing.persistence._records import StoredEvent
 from eventsourcing.utils import get_topic, resolve_stored_topic
@@ -35,6 +38,8 @@ if TYPE_CHECKING:
 __all__ = ["Cipher", "Compressor", "Mapper"]
 
 logger = logging.getLogger("eventsourcing.persistence")
+# Topics of classes of the __main__ script already warned of, once a process.
+_warned: set[str] = set()
 
 
 class Compressor(ABC):
@@ -131,7 +136,7 @@ class Mapper:
         new store (checksummed, or bound ciphertext), rather than 9.1's."""
         if self.cipher is not None:
             return self.cipher.is_bound(state)
-        return has_checksum(state)
+        return state[:4] == CHECKSUM_MAGIC
 
     def from_domain_event(self, domain_event: DomainEvent[Any]) -> StoredEvent:
         """Converts the given domain event to a :class:`StoredEvent` object."""
@@ -139,7 +144,8 @@ class Mapper:
         topic = self._topics.get(cls)
         if topic is None:
             topic = self._topics[cls] = get_topic(cls)
-            if topic.startswith("__main__:"):
+            if topic.startswith("__main__:") and topic not in _warned:
+                _warned.add(topic)
                 logger.warning(
                     "Storing %s under the topic %r: a class defined in the script "
                     "that is run (__main__) cannot be loaded by any other program; "
@@ -157,22 +163,65 @@ class Mapper:
         data = self.transcoder.encode(state)
         if self.compressor is not None:
             data = self.compressor.compress(data)
-        cipher = self.cipher
-        if self.legacy_format:
-            if cipher is not None:
-                data = cipher.encrypt(data)
-        elif cipher is not None:
-            data = cipher.encrypt_record(
-                data, record_identity(originator_id, originator_version, topic)
-            )
-        else:
-            data = add_checksum(data, originator_id, originator_version, topic)
         return StoredEvent(
             originator_id=originator_id,
             originator_version=originator_version,
             topic=topic,
-            state=data,
+            state=self._seal(
+                data,
+                originator_id,
+                originator_version,
+                topic,
+                legacy=bool(self.legacy_format),
+            ),
         )
+
+    def _seal(
+        self,
+        data: bytes,
+        originator_id: Any,
+        originator_version: int,
+        topic: str,
+        *,
+        legacy: bool,
+    ) -> bytes:
+        """Encrypt (or give a checksum to) the compressed serialised state."""
+        cipher = self.cipher
+        if legacy:
+            return data if cipher is None else cipher.encrypt(data)
+        if cipher is not None:
+            return cipher.encrypt_record(
+                data, record_identity(originator_id, originator_version, topic)
+            )
+        return add_checksum(data, originator_id, originator_version, topic)
+
+    def reseal(self, stored: StoredEvent) -> bytes:
+        """The stored state of ``stored`` in the current formats, under the current
+        cipher key: decrypted (or verified), then encrypted again (or given a
+        checksum), its compressed serialised state unchanged, which is checked.
+
+        An upgrade of a store writes each record's state again with it.
+
+        .. versionadded:: 9.1.0
+        """
+        try:
+            data = self._unseal(stored)
+            state = self._seal(
+                data,
+                stored.originator_id,
+                stored.originator_version,
+                stored.topic,
+                legacy=False,
+            )
+            again = StoredEvent(
+                stored.originator_id, stored.originator_version, stored.topic, state
+            )
+            if self._unseal(again) != data:
+                msg = "the state sealed again does not open to the same bytes"
+                raise UnreadableRecordError(msg)
+        except UnreadableRecordError as error:
+            raise self._error(type(error), stored, str(error), "") from error
+        return state
 
     def to_domain_event(self, stored: StoredEvent) -> DomainEvent[Any]:
         """Converts the given :class:`StoredEvent` to a domain event object.
@@ -182,7 +231,9 @@ class Mapper:
         event class (see :func:`~eventsourcing.utils.resolve_stored_topic`).
         """
         try:
-            data = self._open(stored)
+            data = self._unseal(stored)
+            if self.compressor is not None:
+                data = self._decompress(data)
             state: Any = self.transcoder.decode(data)
             if type(state) is not dict:
                 msg = f"the state is a {type(state).__name__}, not an object"
@@ -205,11 +256,22 @@ class Mapper:
         domain_event.__dict__.update(state)
         return domain_event
 
-    def _open(self, stored: StoredEvent) -> bytes:
-        """Return the (compressed) serialised state: decrypted or verified."""
+    def _decompress(self, data: bytes) -> bytes:
+        compressor: Compressor = self.compressor  # type: ignore[assignment]  # checked by the caller
+        try:
+            return compressor.decompress(data)
+        except Exception as error:
+            msg = (
+                f"it does not decompress ({type(error).__name__}: {error}); "
+                "COMPRESSOR_TOPIC must name the compressor it was written with"
+            )
+            raise UnreadableRecordError(msg) from error
+
+    def _unseal(self, stored: StoredEvent) -> bytes:
+        """Return the compressed serialised state: decrypted or verified."""
         data = stored.state
         if self.cipher is not None:
-            if has_checksum(data):
+            if data[:4] == CHECKSUM_MAGIC:
                 msg = (
                     "the state is not encrypted (it carries the checksum of state "
                     "stored without a cipher), but a cipher is configured: an "
@@ -220,26 +282,25 @@ class Mapper:
                 stored.originator_id, stored.originator_version, stored.topic
             )
             data = self.cipher.decrypt_record(data, identity)
-        elif has_checksum(data):
-            verified = verify_checksum(
-                data, stored.originator_id, stored.originator_version, stored.topic
-            )
-            if verified is None:
+        elif data[:4] == CHECKSUM_MAGIC:
+            # Inline: this is the hot path of every read.
+            topic = stored.topic
+            seed = _topic_seeds.get(topic)
+            if seed is None:
+                seed = topic_seed(topic)
+            if (
+                _crc32(
+                    data, seed ^ stored.originator_version ^ stored.originator_id.int
+                )
+                != CHECKSUM_RESIDUE
+                or len(data) < 8
+            ):
                 msg = (
                     "the state does not match its checksum: it was changed or "
                     "corrupted after it was written (or moved from another record)"
                 )
                 raise ChecksumError(msg)
-            data = verified
-        if self.compressor is not None:
-            try:
-                data = self.compressor.decompress(data)
-            except Exception as error:
-                msg = (
-                    f"it does not decompress ({type(error).__name__}: {error}); "
-                    "COMPRESSOR_TOPIC must name the compressor it was written with"
-                )
-                raise UnreadableRecordError(msg) from error
+            data = data[4:-4]
         return data
 
     def _hint(self, error: BaseException) -> str:

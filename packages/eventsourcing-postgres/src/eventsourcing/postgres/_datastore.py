@@ -3,6 +3,7 @@ errors mapped to the PEP 249 tree of :mod:`eventsourcing.persistence`."""
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -40,6 +41,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+logger = logging.getLogger("eventsourcing.postgres")
 
 # PostgreSQL truncates longer identifiers (NAMEDATALEN - 1 bytes) silently.
 MAX_IDENTIFIER_LENGTH = 63
@@ -293,6 +296,14 @@ class PostgresDatastore:
                 broken = conn.raw.closed != 0
                 self._checkin(conn, broken=broken)
                 if broken and not retried:
+                    logger.warning(
+                        "PostgreSQL connection to %r at %s:%s was closed (%s): "
+                        "reconnecting and reading again",
+                        self.dbname,
+                        self.host,
+                        self.port,
+                        str(e).strip() or type(e).__name__,
+                    )
                     retried = True
                     continue
                 raise translate_error(e, self._password) from e
@@ -336,6 +347,14 @@ class PostgresDatastore:
                     )
                     raise translate_error(e, self._password, context) from e
                 if broken and not retried:
+                    logger.warning(
+                        "PostgreSQL connection to %r at %s:%s was closed before "
+                        "COMMIT was sent (%s): reconnecting and writing again",
+                        self.dbname,
+                        self.host,
+                        self.port,
+                        str(e).strip() or type(e).__name__,
+                    )
                     retried = True
                     continue
                 raise translate_error(e, self._password) from e

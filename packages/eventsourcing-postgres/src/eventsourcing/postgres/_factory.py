@@ -3,12 +3,15 @@ variables."""
 
 from __future__ import annotations
 
+import logging
 import math
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from eventsourcing.persistence import (
     ConfigurationError,
     InfrastructureFactory,
+    StoredEvent,
+    StoreUpgrade,
     TrackingRecorder,
 )
 from eventsourcing.postgres._datastore import PostgresDatastore
@@ -21,9 +24,11 @@ from eventsourcing.postgres._tracking import PostgresTrackingRecorder
 from eventsourcing.utils import strtobool
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 __all__ = ["Factory"]
+
+logger = logging.getLogger("eventsourcing.postgres")
 
 _TRUTH_VALUES = (
     "one of 'y', 'yes', 't', 'true', 'on', '1' or 'n', 'no', 'f', 'false', 'off', '0'"
@@ -69,6 +74,7 @@ class Factory(InfrastructureFactory):
             )
             raise ConfigurationError(msg)
         self._create_table = self._bool(self.CREATE_TABLE, default=True)
+        self._checked_tables = False
         self.datastore = PostgresDatastore(
             dbname=dbname,
             host=host,
@@ -86,6 +92,17 @@ class Factory(InfrastructureFactory):
                 "the time after which a session idle inside a transaction is ended",
             ),
             schema=self.getenv(self.POSTGRES_SCHEMA) or None,
+        )
+        logger.info(
+            "Application %r uses PostgreSQL database %r at %s:%s as user %r, "
+            "schema %r: %s",
+            application_name,
+            dbname,
+            host,
+            self.datastore.port,
+            user,
+            self.datastore.schema or "(the search path)",
+            ", ".join(self._table_name(p) for p in ("events", "snapshots", "tracking")),
         )
 
     def __repr__(self) -> str:
@@ -161,6 +178,21 @@ class Factory(InfrastructureFactory):
 
     # Recorders.
 
+    def upgrade(
+        self, reseal: Callable[[StoredEvent], bytes], *, into: str | None = None
+    ) -> StoreUpgrade:
+        """Writes the application's events and snapshots again with the state
+        ``reseal`` returns, in one transaction (so an interrupted upgrade changes
+        nothing). The tables of eventsourcing 9.1 already have the current layout."""
+        from eventsourcing.postgres._upgrade import upgrade
+
+        return upgrade(self, reseal, into)
+
+    def table_name(self, purpose: str) -> str:
+        """The name of the application's table for ``purpose`` ("events",
+        "snapshots", "tracking")."""
+        return self._table_name(purpose)
+
     def _table_name(self, purpose: str) -> str:
         prefix = self.application_name.lower()
         if prefix:
@@ -169,7 +201,38 @@ class Factory(InfrastructureFactory):
 
     def _prepare(self, recorder: PostgresAggregateRecorder) -> None:
         if self._create_table:
+            if not self._checked_tables:
+                self._checked_tables = True
+                self._warn_of_new_tables()
             recorder.create_table()
+
+    def _warn_of_new_tables(self) -> None:
+        """Say so when an application starts with new tables beside other
+        applications' tables: it may have been renamed, and would not see its
+        events."""
+        own = self._table_name("events")
+
+        def tables(cursor: Any) -> list[str]:
+            cursor.execute(
+                "SELECT table_name FROM information_schema.tables WHERE "
+                "table_schema = COALESCE(%s, current_schema()) AND "
+                "table_name LIKE %s",
+                (self.datastore.schema, "%\\_events"),
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+
+        found = self.datastore.read(tables)
+        if found and own not in found:
+            logger.warning(
+                "Application %r has no table %r in PostgreSQL database %r, which "
+                "holds the tables of other applications (%s): new, empty tables are "
+                "created. If the application was renamed, give its class the old "
+                "name (the class attribute 'name') to keep its events.",
+                self.application_name,
+                own,
+                self.datastore.dbname,
+                ", ".join(found),
+            )
 
     def aggregate_recorder(self, purpose: str = "events") -> PostgresAggregateRecorder:
         """Constructs an aggregate recorder whose table is named after ``purpose``."""

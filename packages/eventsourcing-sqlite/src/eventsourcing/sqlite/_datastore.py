@@ -222,6 +222,7 @@ class SQLiteDatastore:
         retry until the lock timeout runs out.
         """
         deadline = time.monotonic() + self.lock_timeout
+        warned = False
         while True:
             try:
                 if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -229,6 +230,15 @@ class SQLiteDatastore:
             except sqlite3.OperationalError as e:
                 if "locked" not in str(e) or time.monotonic() >= deadline:
                     raise
+                if not warned:
+                    warned = True
+                    logger.warning(
+                        "SQLite database %r is locked while switching it to WAL "
+                        "(another connection is opening it): retrying for up to "
+                        "%.1f s",
+                        self.db_name,
+                        self.lock_timeout,
+                    )
                 time.sleep(0.005)
             else:
                 return

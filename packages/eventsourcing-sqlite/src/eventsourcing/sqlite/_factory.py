@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import cast
 
 from eventsourcing.persistence import (
     ConfigurationError,
     InfrastructureFactory,
+    StoredEvent,
+    StoreUpgrade,
     TrackingRecorder,
 )
 from eventsourcing.sqlite._datastore import (
@@ -169,14 +171,30 @@ class Factory(InfrastructureFactory):
                 layout.describe(),
                 self.datastore.db_name,
                 ", ".join(
-                    self._table_name(purpose, shared=layout.shared)
+                    self.table_name(purpose, shared=layout.shared)
                     for purpose in ("events", "snapshots", "tracking")
                 ),
             )
         return self._layout
 
+    def forget_layout(self) -> None:
+        """Find the layout again on next use (after an upgrade changed it)."""
+        self._layout = None
+
+    def upgrade(
+        self, reseal: Callable[[StoredEvent], bytes], *, into: str | None = None
+    ) -> StoreUpgrade:
+        """Writes the application's events and snapshots again with the state
+        ``reseal`` returns and converts a store laid out by eventsourcing 9.1 to
+        the current rows (its tables keep their names), in one transaction, after
+        copying the database file beside it (or, with ``into``, into a new file,
+        leaving the original untouched)."""
+        from eventsourcing.sqlite._upgrade import upgrade
+
+        return upgrade(self, reseal, into)
+
     def _find_layout(self) -> Layout:
-        tables = self._tables()
+        tables = self.table_columns()
         shared = tables.get(SHARED_EVENTS_TABLE)
         shared_layout = (
             None
@@ -188,8 +206,13 @@ class Factory(InfrastructureFactory):
             return shared_layout or Layout(shared=True, legacy=True)
         if setting == "current" or not self.application_name:
             return Layout(shared=False, legacy=False)
-        own = self._table_name("events", shared=False)
-        if own in tables or shared_layout is None:
+        own = self.table_name("events", shared=False)
+        if own in tables:
+            return Layout(shared=False, legacy=False)
+        if shared_layout is None:
+            _warn_of_new_tables(
+                self.application_name, own, tables, self.datastore.db_name
+            )
             return Layout(shared=False, legacy=False)
         others = sorted(
             name
@@ -209,7 +232,8 @@ class Factory(InfrastructureFactory):
             raise ConfigurationError(msg)
         return shared_layout
 
-    def _tables(self) -> dict[str, set[str]]:
+    def table_columns(self) -> dict[str, set[str]]:
+        """The database's tables and their columns."""
         rows = self.datastore.fetchall(
             "SELECT name FROM sqlite_master WHERE type = 'table'"
         )
@@ -223,7 +247,9 @@ class Factory(InfrastructureFactory):
             tables[name] = {column for (column,) in columns}
         return tables
 
-    def _table_name(self, purpose: str, *, shared: bool | None = None) -> str:
+    def table_name(self, purpose: str, *, shared: bool | None = None) -> str:
+        """The name of the application's table for ``purpose`` ("events",
+        "snapshots", "tracking") in its layout (or in the given one)."""
         if shared is None:
             shared = self.layout().shared
         if shared:
@@ -240,7 +266,7 @@ class Factory(InfrastructureFactory):
     def aggregate_recorder(self, purpose: str = "events") -> SQLiteAggregateRecorder:
         """Construct an aggregate recorder whose table is named after ``purpose``."""
         recorder = SQLiteAggregateRecorder(
-            self.datastore, self._table_name(purpose), legacy=self.layout().legacy
+            self.datastore, self.table_name(purpose), legacy=self.layout().legacy
         )
         self._prepare(recorder)
         return recorder
@@ -248,7 +274,7 @@ class Factory(InfrastructureFactory):
     def application_recorder(self) -> SQLiteApplicationRecorder:
         """Construct an application recorder."""
         recorder = SQLiteApplicationRecorder(
-            self.datastore, self._table_name("events"), legacy=self.layout().legacy
+            self.datastore, self.table_name("events"), legacy=self.layout().legacy
         )
         self._prepare(recorder)
         return recorder
@@ -257,8 +283,8 @@ class Factory(InfrastructureFactory):
         """Construct a process recorder, with a tracking table beside the events."""
         recorder = SQLiteProcessRecorder(
             self.datastore,
-            self._table_name("events"),
-            self._table_name("tracking"),
+            self.table_name("events"),
+            self.table_name("tracking"),
             legacy=self.layout().legacy,
         )
         self._prepare(recorder)
@@ -281,3 +307,22 @@ class Factory(InfrastructureFactory):
     def close(self) -> None:
         """Close the database connections."""
         self.datastore.close()
+
+
+def _warn_of_new_tables(
+    application_name: str, own: str, tables: dict[str, set[str]], where: str
+) -> None:
+    """Say so when an application starts with new tables beside other
+    applications' tables: it may have been renamed, and would not see its events."""
+    others = sorted(t for t in tables if t.endswith("_events") and t != own)
+    if others:
+        logger.warning(
+            "Application %r has no table %r in %r, which holds the tables of other "
+            "applications (%s): new, empty tables are created. If the application "
+            "was renamed, give its class the old name (the class attribute 'name') "
+            "to keep its events.",
+            application_name,
+            own,
+            where,
+            ", ".join(others),
+        )

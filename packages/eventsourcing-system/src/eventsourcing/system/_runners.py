@@ -3,6 +3,7 @@ leaders, and deliver prompts, in one thread or in a thread per follower."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from abc import ABC, abstractmethod
 from collections import deque
@@ -20,6 +21,8 @@ from ._definition import System
 
 A = TypeVar("A", bound=Application)
 TView = TypeVar("TView", bound=TrackingRecorder)
+
+logger = logging.getLogger("eventsourcing.system")
 
 
 class RunnerAlreadyStarted(Exception):
@@ -262,6 +265,13 @@ class MultiThreadedRunnerThread(Promptable, threading.Thread):
             self._fail(error)
 
     def _fail(self, error: BaseException) -> None:
+        logger.error(
+            "Follower %r stopped because of an error; its position is recorded "
+            "with each processed notification, so a new runner resumes after the "
+            "last one it recorded",
+            self.app_class.name,
+            exc_info=error,
+        )
         self.error = error
         self.has_errored.set()
 

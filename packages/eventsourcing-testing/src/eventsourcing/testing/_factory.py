@@ -12,6 +12,7 @@ from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import (
     AggregateRecorder,
     ApplicationRecorder,
+    ChecksumError,
     DatetimeAsISO,
     EventStore,
     InfrastructureFactory,
@@ -79,6 +80,28 @@ class EventStoreTestCase(ContractTestCase):
         self.assertEqual(
             list(event_store.get(originator_id, desc=True, limit=2)), events[:0:-1]
         )
+
+    def test_corrupted_state_is_detected_and_names_the_record(self) -> None:
+        event_store = self.create_event_store()
+        event = new_event(uuid4(), 1)
+        stored = event_store.mapper.from_domain_event(event)
+        flipped = bytearray(stored.state)
+        flipped[len(flipped) // 2] ^= 0x01
+        event_store.recorder.insert_events(
+            [StoredEvent(stored.originator_id, 1, stored.topic, bytes(flipped))]
+        )
+        with self.assertRaises(ChecksumError) as raised:
+            list(event_store.get(event.originator_id))
+        self.assertEqual(raised.exception.originator_id, event.originator_id)
+        self.assertEqual(raised.exception.originator_version, 1)
+
+    def test_state_stored_without_a_checksum_still_reads(self) -> None:
+        event_store = self.create_event_store()
+        legacy = Mapper(transcoder=new_transcoder())
+        legacy.legacy_format = True  # as eventsourcing 9.1 wrote it
+        event = new_event(uuid4(), 1)
+        event_store.recorder.insert_events([legacy.from_domain_event(event)])
+        self.assertEqual(list(event_store.get(event.originator_id)), [event])
 
     def test_conflicting_put_stores_nothing(self) -> None:
         event_store = self.create_event_store()

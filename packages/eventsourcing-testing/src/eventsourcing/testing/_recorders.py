@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from abc import abstractmethod
 from typing import ClassVar
+from unittest import mock
 from uuid import UUID, uuid4
 
 from eventsourcing.persistence import (
@@ -128,6 +129,43 @@ class AggregateRecorderTestCase(ContractTestCase):
         recorder.insert_events([])
         self.assertEqual(recorder.select_events(uuid4()), [])
 
+    def test_an_empty_batch_never_reaches_the_backend(self) -> None:
+        # The contract's short-circuit (no transaction, no lock) holds for every
+        # backend: its write method is not called at all.
+        recorder = self.create_recorder()
+        spy = mock.Mock(wraps=recorder._insert_events)
+        recorder._insert_events = spy  # type: ignore[method-assign]  # a spy
+        result = recorder.insert_events([])
+        self.assertEqual(spy.call_count, 0)
+        if isinstance(recorder, ApplicationRecorder):
+            self.assertEqual(list(result or []), [])
+        else:
+            self.assertIsNone(result)
+
+    def test_insert_events_refuses_what_is_not_a_stored_event(self) -> None:
+        recorder = self.create_recorder()
+        originator_id = uuid4()
+        with self.assertRaises(TypeError):
+            recorder.insert_events(
+                [stored_event(originator_id, 1), "not a stored event"]  # type: ignore[list-item]  # the point
+            )
+        self.assertEqual(recorder.select_events(originator_id), [])
+
+    def test_a_tracking_record_needs_a_process_recorder(self) -> None:
+        recorder = self.create_recorder()
+        originator_id = uuid4()
+        if isinstance(recorder, ProcessRecorder):
+            recorder.insert_events(
+                [stored_event(originator_id, 1)], tracking=Tracking("upstream", 1)
+            )
+            self.assertEqual(recorder.max_tracking_id("upstream"), 1)
+            return
+        with self.assertRaises(TypeError):
+            recorder.insert_events(
+                [stored_event(originator_id, 1)], tracking=Tracking("upstream", 1)
+            )
+        self.assertEqual(recorder.select_events(originator_id), [])
+
     def test_conflicting_batch_writes_nothing(self) -> None:
         recorder = self.create_recorder()
         originator_id, other_id = uuid4(), uuid4()
@@ -241,6 +279,15 @@ class ApplicationRecorderTestCase(AggregateRecorderTestCase):
         self.assertEqual(versions(1, 10), [1, 2, 3, 4, 5, 6])
         self.assertEqual(recorder.select_notifications(1, 10, topics=[]), everything)
 
+    def test_insert_events_returns_the_notification_ids(self) -> None:
+        recorder = self.create_recorder()
+        first = list(recorder.insert_events([stored_event(uuid4(), 1)]) or [])
+        batch = [stored_event(uuid4(), 1), stored_event(uuid4(), 1)]
+        second = list(recorder.insert_events(batch) or [])
+        ids = [n.id for n in recorder.select_notifications(1, 10)]
+        self.assertEqual(first + second, ids)
+        self.assertEqual(len(ids), 3)
+
     def test_conflicting_batch_takes_no_notification(self) -> None:
         recorder = self.create_recorder()
         originator_id = uuid4()
@@ -270,12 +317,25 @@ class ApplicationRecorderTestCase(AggregateRecorderTestCase):
             except BaseException as e:  # pragma: no cover (only on failure)
                 errors.append(e)
 
+        writing = threading.Event()
+        writing.set()
+        seen: list[int] = []
+
         def read() -> None:
-            # A reader tailing the log must always see increasing IDs.
+            # A reader tailing the log from the last ID it saw, as a follower does:
+            # if an ID became visible after a greater one, it would be missed.
             try:
-                for _ in range(self.batches_per_writer):
-                    ids = [n.id for n in recorder.select_notifications(1, 1000)]
+                position = 0
+                while True:
+                    done = not writing.is_set()
+                    ids = [
+                        n.id for n in recorder.select_notifications(position + 1, 1000)
+                    ]
                     assert ids == sorted(set(ids)), ids
+                    seen.extend(ids)
+                    position = ids[-1] if ids else position
+                    if done and not ids:
+                        return
             except BaseException as e:  # pragma: no cover (only on failure)
                 errors.append(e)
 
@@ -288,6 +348,7 @@ class ApplicationRecorderTestCase(AggregateRecorderTestCase):
             thread.start()
         for thread in writers:
             thread.join()
+        writing.clear()
         reader.join()
 
         self.assertEqual(errors, [])
@@ -297,6 +358,7 @@ class ApplicationRecorderTestCase(AggregateRecorderTestCase):
         ids = [n.id for n in notifications]
         self.assertEqual(ids, sorted(set(ids)))
         self.assertEqual(recorder.max_notification_id(), ids[-1])
+        self.assertEqual(seen, ids)  # the tailing reader missed nothing
         recorded = {(n.originator_id, n.originator_version) for n in notifications}
         self.assertEqual(
             recorded, {(e.originator_id, e.originator_version) for e in written}
