@@ -31,7 +31,8 @@ from eventsourcing.projection import Projection, ProjectionProcessor, Projection
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 PAGE = 100
-CHECKSUM_HEADER = 8  # the checksum envelope before the JSON of a state
+# The checksum envelope around the JSON of a state: 4 bytes before, 4 after.
+ENVELOPE = slice(4, -4)
 BACKENDS = ("popo", "sqlite:file", "postgres")
 
 
@@ -247,7 +248,7 @@ def raw_sqlite(app: Application, env: dict[str, str], n: int) -> float:
         if rows:
             db.execute("BEGIN IMMEDIATE")
             for _, originator_id, _, topic, state in rows:
-                data = json.loads(state[CHECKSUM_HEADER:])
+                data = json.loads(state[ENVELOPE])
                 if topic.endswith("Credited"):
                     db.execute(update, (data["amount"], originator_id))
                 else:
@@ -295,7 +296,7 @@ def raw_postgres(app: Application, n: int) -> float:
             if rows:
                 cursor.execute("BEGIN")
                 for _, originator_id, _, topic, state in rows:
-                    data = json.loads(bytes(state)[CHECKSUM_HEADER:])
+                    data = json.loads(bytes(state)[ENVELOPE])
                     if topic.endswith("Credited"):
                         cursor.execute(update, (data["amount"], originator_id))
                     else:

@@ -104,7 +104,8 @@ class TrackingRecorder(Recorder):
         with :class:`NestedTransactionError`.
         """
         if not trackings:
-            transaction: _Open | None = getattr(self._open(), "transaction", None)
+            local = self.__dict__.get("_open_transaction")
+            transaction: _Open | None = getattr(local, "transaction", None)
             if transaction is not None and not transaction.savepoints:
                 # Nothing to record and nothing to undo alone: it simply joins.
                 return transaction
