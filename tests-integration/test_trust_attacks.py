@@ -214,7 +214,7 @@ def overwrite(bank: Bank, rows_to_write: list[Any]) -> None:
     """As an attacker with write access to the table does: UPDATE the rows."""
     recorder: Any = bank.recorder
     table = recorder.events_table_name
-    if hasattr(recorder.datastore, "transaction"):  # SQLite
+    if not hasattr(recorder.datastore, "read"):  # SQLite (PostgreSQL reads)
         with recorder.datastore.transaction(write=True) as connection:
             for row in rows_to_write:
                 connection.execute(
