@@ -62,9 +62,12 @@ class Projection(ABC, Generic[TView]):
         its notification, recorded by the runner).
 
         Exceptions stop the runner, and nothing of the transaction is kept, so
-        the event is processed again when a runner resumes. Do not catch the
-        database's errors here: in PostgreSQL a failed statement fails its
-        transaction (run it in a nested ``view.transaction()`` to be able to).
+        the event is processed again when a runner resumes; a page is also
+        processed again if the projection catches the error of a nested
+        transaction. So change nothing but the view here. Do not catch the
+        database's errors either, except those of a nested
+        ``view.transaction()``, which is then undone alone: in PostgreSQL a
+        failed statement fails its whole transaction.
         """
 
 
