@@ -199,7 +199,8 @@ def projection(backends: list[str], cfg: Config) -> None:
     }
     print_table(
         f"Projection catch-up ({cfg.events} events into a SQL view, pages of "
-        f"{bench_projection.PAGE}; best of {cfg.repeats})",
+        f"{bench_projection.PAGE}; best of {bench_projection.repeats(cfg)}, in "
+        "turns with the raw floor)",
         rates,
         columns,
         "events/s",

@@ -192,13 +192,18 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+def repeats(cfg: Config) -> int:
+    """Runs of each catch-up figure: more than the others, being short ones."""
+    return max(cfg.repeats, 5)
+
+
 def library(env: dict[str, str], cfg: Config) -> dict[str, float]:
     n = cfg.events
     app = ledger(env, n)
     backend = env["INFRASTRUCTURE_FACTORY"]
     library_rates, raw_rates = [], []
     # Taken in turns, so that a busy moment of the machine spoils both alike.
-    for _ in range(max(cfg.repeats, 5)):
+    for _ in range(repeats(cfg)):
         library_rates.append(catch_up(app, env, n))
         if backend == "sqlite":
             raw_rates.append(raw_sqlite(app, env, n))
