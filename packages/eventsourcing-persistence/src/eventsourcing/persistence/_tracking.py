@@ -275,8 +275,8 @@ class _Transaction:
                     _add(frames[-1], Tracking(name, last))
             elif transaction.savepoints:
                 recorder._rollback_to(transaction.state, len(frames), exc)
-            elif transaction.failed is None:
-                transaction.failed = exc
+            else:
+                transaction.__exit__(exc_type, exc, tb)  # keeps the first error
             return
         local.transaction = None
         state = transaction.state
