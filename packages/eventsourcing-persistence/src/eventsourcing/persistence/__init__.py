@@ -31,6 +31,7 @@ from eventsourcing.persistence._coordination import (
     InProcessWakeup,
     Leases,
     Wakeup,
+    holder_identity,
 )
 from eventsourcing.persistence._environment import Environment
 from eventsourcing.persistence._errors import (
@@ -117,6 +118,7 @@ __all__ = [
     "UnreadableRecordError",
     "UnsupportedTypeError",
     "Wakeup",
+    "holder_identity",
 ]
 
 publish(__name__, globals())
