@@ -19,6 +19,7 @@ from ._application import (
     Promptable,
 )
 from ._definition import System
+from ._partitions import PartitionsChanged
 from ._reader import NotificationLogError, NotificationLogReader
 from ._runners import (
     FollowerFailed,
@@ -38,6 +39,7 @@ __all__ = [
     "MultiThreadedRunnerThread",
     "NotificationLogError",
     "NotificationLogReader",
+    "PartitionsChanged",
     "ProcessApplication",
     "ProcessEvent",
     "Promptable",
