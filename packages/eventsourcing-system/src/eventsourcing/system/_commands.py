@@ -17,7 +17,7 @@ from eventsourcing.utils import resolve_topic
 
 from ._definition import System
 from ._repartition import repartition
-from ._status import PartitionStatus, status
+from ._status import DEFAULT_SCAN_LIMIT, PartitionStatus, status
 from ._worker import Worker
 
 __all__ = ["RepartitionCommand", "RunCommand", "StatusCommand", "load_system", "main"]
@@ -153,10 +153,20 @@ class StatusCommand(Command):
             "N notifications, is held by no worker, or a problem is found (a "
             "health check)",
         )
+        parser.add_argument(
+            "--scan-limit",
+            metavar="N",
+            type=int,
+            default=DEFAULT_SCAN_LIMIT,
+            help="with several partitions, read at most N notifications of a "
+            f"leader's log to count their lag (default {DEFAULT_SCAN_LIMIT})",
+        )
 
     def run(self, args: argparse.Namespace, output: Output) -> int:
         system = load_system(args.system)
-        found = status(system, _env(args), apps=args.app or None)
+        found = status(
+            system, _env(args), apps=args.app or None, scan_limit=args.scan_limit
+        )
         if output.json_lines:
             for p in found.partitions:
                 output.record(p.to_dict(), "")

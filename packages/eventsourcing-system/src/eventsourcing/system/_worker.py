@@ -300,7 +300,14 @@ class Worker:
             self._conflicts += 1
             if self._conflicts > MAX_CONFLICTS:
                 raise
-            self._retry(name, random.uniform(0, 0.01 * 2**self._conflicts))
+            logger.debug(
+                "%s processes the notification again after a conflict with "
+                "another partition (%d in a row)",
+                self.app_name,
+                self._conflicts,
+            )
+            pause = min(0.2, 0.005 * 2**self._conflicts)
+            self._retry(name, random.uniform(0, pause))
         except (OperationalError, InterfaceError) as error:
             self._failures += 1
             delay = min(self.poll_interval, 0.05 * 2**self._failures)
