@@ -260,6 +260,27 @@ def test_a_stopped_workers_partitions_are_taken_over(tmp_path: Path) -> None:
         assert len({*copies_of(r1).seen, *seen_by_second}) == 16
 
 
+def test_a_long_catch_up_pauses_for_lease_rounds(tmp_path: Path) -> None:
+    class Slow(Copies):
+        def policy(self, domain_event: Any, process_event: ProcessEvent) -> None:
+            time.sleep(0.004)
+            super().policy(domain_event, process_event)
+
+    system = System(pipes=[[Items, Slow]])
+    env = sqlite_env(tmp_path / "db")
+    items = Items(env=env)
+    items.add(200)
+    first, second = Worker(system, "Slow", env), Worker(system, "Slow", env)
+    with running(first) as (r1,):
+        eventually(lambda: len(copies_of(r1).seen) > 0)
+        with running(second) as (r2,):
+            # Shared while the first is still catching up.
+            eventually(lambda: len(second.owned) == 2)
+            assert len(copies_of(r1).seen) < 200
+            eventually(lambda: len(copies_of(r1).seen) + len(copies_of(r2).seen) == 200)
+            processed_once([copies_of(r1), copies_of(r2)], items)
+
+
 def test_more_workers_than_partitions_leave_the_extra_ones_waiting(
     tmp_path: Path,
 ) -> None:

@@ -8,7 +8,7 @@ import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from eventsourcing.application import Application, NotificationLog, ProcessEvent
 from eventsourcing.persistence import (
@@ -45,6 +45,13 @@ else:
     TAggregate = TypeVar("TAggregate")
 
 logger = logging.getLogger("eventsourcing.system")
+
+
+class StopSignal(Protocol):
+    """What tells a pull to return after the notification in hand (a
+    :class:`threading.Event`, for example)."""
+
+    def is_set(self) -> bool: ...
 
 
 class Promptable(ABC):
@@ -221,7 +228,7 @@ class Follower(Application[TAggregate], Promptable):
         name: str,
         partitions: Iterable[int] | None = None,
         *,
-        stop: threading.Event | None = None,
+        stop: StopSignal | None = None,
     ) -> None:
         """Pulls the unseen notifications of the named application and processes
         each one: the notification becomes a domain event, :meth:`policy` is
@@ -279,7 +286,7 @@ class Follower(Application[TAggregate], Promptable):
         name: str,
         reader: NotificationLogReader,
         mapper: Mapper,
-        stop: threading.Event | None,
+        stop: StopSignal | None,
     ) -> None:
         """Processes the notifications after the last recorded position.
 
@@ -324,7 +331,7 @@ class Follower(Application[TAggregate], Promptable):
         reader: NotificationLogReader,
         mapper: Mapper,
         selected: list[int],
-        stop: threading.Event | None,
+        stop: StopSignal | None,
     ) -> None:
         """Processes the notifications of the selected partitions after each
         one's position, reading the log once from the lowest of them.

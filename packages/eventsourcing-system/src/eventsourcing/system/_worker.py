@@ -78,6 +78,19 @@ def layout_lease(app_name: str) -> str:
     return f"{app_name}/layout"
 
 
+class _Pause:
+    """Set when the worker stops, and when a lease round is due: a long pull
+    (catching up) returns after the notification in hand, so that the round
+    happens on time."""
+
+    def __init__(self, stopping: threading.Event) -> None:
+        self.stopping = stopping
+        self.next_round = 0.0
+
+    def is_set(self) -> bool:
+        return self.stopping.is_set() or time.monotonic() >= self.next_round
+
+
 class Worker:
     """Runs the follower ``app_name`` of ``system`` in this process: follows its
     leaders' logs (from their databases, or over HTTP), holds the partitions it
@@ -117,6 +130,7 @@ class Worker:
         self.ready = threading.Event()
         """Set once the worker is processing (and cleared when it stops)."""
         self._stopping = threading.Event()
+        self._pause = _Pause(self._stopping)
         self._prompted = threading.Event()
         self._woken: set[str] = set()
         self._lock = threading.Lock()
@@ -271,12 +285,13 @@ class Worker:
             wakeup.close()
 
     def _loop(self) -> None:
-        next_round = next_poll = 0.0
+        next_poll = 0.0
         while not self._stopping.is_set():
             now = time.monotonic()
-            if now >= next_round:
+            if now >= self._pause.next_round:
                 self._lease_round()
-                next_round = now + self.lease_interval
+                self._pause.next_round = now + self.lease_interval
+            next_round = self._pause.next_round
             with self._lock:
                 names, self._woken = self._woken, set()
             if now >= next_poll:
@@ -293,7 +308,11 @@ class Worker:
         if not self.owned:
             return
         try:
-            self._app.pull_and_process(name, self.owned, stop=self._stopping)
+            self._app.pull_and_process(name, self.owned, stop=self._pause)
+            if self._pause.is_set():
+                # Paused for a lease round, perhaps with more to do.
+                with self._lock:
+                    self._woken.add(name)
         except RecordConflictError:
             # Another partition changed an aggregate that this notification's
             # policy changes too: process it again, after a random pause.
@@ -365,9 +384,10 @@ class Worker:
         for partition in sorted(self.owned, reverse=True)[
             : max(0, len(self.owned) - share)
         ]:
-            leases.release(partition_lease(self.app_name, partition))
-            self.owned.discard(partition)
+            # Said before it is done, so that no one is seen to take it first.
             self._log_change("released", partition)
+            self.owned.discard(partition)
+            leases.release(partition_lease(self.app_name, partition))
         if len(self.owned) >= share:
             return
         # Start looking where this worker's share would begin, so that workers
@@ -443,9 +463,9 @@ class Worker:
         leases: Leases | None = self.__dict__.pop("_leases", None)
         if leases is not None:
             for partition in sorted(self.owned):
+                self._log_change("released", partition)
                 with contextlib.suppress(PersistenceError):
                     leases.release(partition_lease(self.app_name, partition))
-                self._log_change("released", partition)
             self.owned = set()
             with contextlib.suppress(PersistenceError):
                 leases.close()
