@@ -21,6 +21,7 @@ from ._application import (
     Leader,
     ProcessApplication,
     Promptable,
+    StopSignal,
 )
 from ._definition import System
 from ._partitions import PartitionsChanged
@@ -55,6 +56,7 @@ __all__ = [
     "RunnerAlreadyStarted",
     "RunnerNotStarted",
     "SingleThreadedRunner",
+    "StopSignal",
     "System",
     "SystemStatus",
     "Worker",

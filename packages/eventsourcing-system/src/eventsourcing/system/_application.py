@@ -49,7 +49,10 @@ logger = logging.getLogger("eventsourcing.system")
 
 class StopSignal(Protocol):
     """What tells a pull to return after the notification in hand (a
-    :class:`threading.Event`, for example)."""
+    :class:`threading.Event`, for example).
+
+    .. versionadded:: 9.1.0
+    """
 
     def is_set(self) -> bool: ...
 
@@ -140,7 +143,7 @@ class Follower(Application[TAggregate], Promptable):
 
     def partition_of(self, originator_id: UUID) -> int:
         """The partition that processes the events of the aggregate
-        ``originator_id`` (a stable hash of it, modulo :attr:`partitions`).
+        ``originator_id`` (a stable hash of it, modulo ``partitions``).
 
         .. versionadded:: 9.1.0
         """
