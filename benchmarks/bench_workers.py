@@ -107,10 +107,7 @@ def workers(
         "PYTHONPATH": python_path,
         "WORKER_LEASE_INTERVAL": "0.1",
     }
-    processes = [
-        subprocess.Popen(command, env=process_env)
-        for _ in range(count)
-    ]
+    processes = [subprocess.Popen(command, env=process_env) for _ in range(count)]
     try:
         deadline = time.monotonic() + 60
         while True:
