@@ -466,6 +466,14 @@ def test_a_follower_that_cannot_be_constructed_is_raised(tmp_path: Path) -> None
     assert worker.app is None
 
 
+def test_a_worker_runs_once(tmp_path: Path) -> None:
+    worker = Worker(SYSTEM, "Copies", sqlite_env(tmp_path / "db"))
+    worker.stop()  # before it runs: it starts, and stops at once
+    worker.run()
+    with pytest.raises(RuntimeError, match="a worker runs once, make another"):
+        worker.run()
+
+
 def test_only_followers_of_the_system_can_be_run() -> None:
     with pytest.raises(ValueError, match="'Items' follows no application"):
         Worker(SYSTEM, "Items")

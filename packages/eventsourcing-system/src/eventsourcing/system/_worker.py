@@ -138,6 +138,12 @@ class Worker:
         self._listeners: list[threading.Thread] = []
         self._conflicts = 0
         self._failures = 0
+        self._ran = False
+        self.poll_interval = DEFAULT_POLL_INTERVAL
+        """Seconds between looks at each leader's log (read from the settings
+        when it runs)."""
+        self.lease_interval = DEFAULT_LEASE_INTERVAL
+        """Seconds between lease rounds (read from the settings when it runs)."""
 
     # Set by run(), for as long as it runs.
     _app: Follower
@@ -163,6 +169,10 @@ class Worker:
         """Runs the worker until :meth:`stop`. With ``handle_signals`` (by
         default, when called in the main thread), SIGTERM and SIGINT stop it;
         a second SIGINT interrupts it at once."""
+        if self._ran:
+            msg = f"{self!r} has run already: a worker runs once, make another"
+            raise RuntimeError(msg)
+        self._ran = True
         if handle_signals is None:
             handle_signals = threading.current_thread() is threading.main_thread()
         previous: dict[signal.Signals, Any] = {}
