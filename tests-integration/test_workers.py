@@ -1,6 +1,7 @@
 """Workers in processes of their own (``python -m eventsourcing.system run``), on
 PostgreSQL and on SQLite: some start late, some are killed (SIGKILL) at random
-moments while the leader keeps writing, and in the end every notification was
+moments while the leader keeps writing (on PostgreSQL, database sessions are
+killed at random too), and in the end every notification was
 processed exactly once, each aggregate's events in order, no partition was ever
 held by two workers at once, and a killed worker's partitions were taken over
 within the lease interval. Also: a killed listening connection, and the
@@ -8,6 +9,7 @@ documentation's system of section 1.7 run by a worker."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -17,7 +19,7 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -29,6 +31,7 @@ import section17
 import worker_apps
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import InterfaceError, OperationalError
 from eventsourcing.system import SingleThreadedRunner, Worker, status
 
 HERE = Path(__file__).resolve().parent
@@ -183,9 +186,16 @@ def all_notifications(app: Application) -> Iterator[Any]:
         start = batch[-1].id + 1
 
 
-def chaos(settings: dict[str, str], tmp_path: Path, *, seconds: float) -> None:
-    """Workers come and go (killed at random moments) while the leader writes;
-    then the checks."""
+def chaos(
+    settings: dict[str, str],
+    tmp_path: Path,
+    *,
+    seconds: float,
+    kill_a_connection: Callable[[random.Random], None] | None = None,
+) -> None:
+    """Workers come and go (killed at random moments) while the leader writes,
+    and database connections are killed too if a way is given; then the
+    checks."""
     rng = random.Random(os.getpid())
     env = worker_env(settings)
     workers: list[WorkerProcess] = []
@@ -202,14 +212,28 @@ def chaos(settings: dict[str, str], tmp_path: Path, *, seconds: float) -> None:
         try:
             with worker_apps.Items(env=settings) as items:
                 while not writing.is_set():
-                    items.add(touches=2)
+                    # A killed connection fails a save (perhaps after it was
+                    # committed): the item is left with what was recorded.
+                    with contextlib.suppress(OperationalError, InterfaceError):
+                        items.add(touches=2)
                     time.sleep(0.01)
         except BaseException as error:  # pragma: no cover (reported below)
             errors.append(error)
 
+    def kill_connections() -> None:
+        assert kill_a_connection is not None
+        try:
+            while not writing.wait(rng.uniform(0.2, 0.6)):
+                kill_a_connection(rng)
+        except BaseException as error:  # pragma: no cover (reported below)
+            errors.append(error)
+
     writer = threading.Thread(target=write)
+    killer = threading.Thread(target=kill_connections)
     live = [start(), start()]
     writer.start()
+    if kill_a_connection is not None:
+        killer.start()
     try:
         began = time.monotonic()
         late_at = began + seconds * 0.2
@@ -228,6 +252,8 @@ def chaos(settings: dict[str, str], tmp_path: Path, *, seconds: float) -> None:
             time.sleep(0.01)
         writing.set()
         writer.join(30)
+        if kill_a_connection is not None:
+            killer.join(30)
         assert not errors
         caught_up(settings, worker_apps.system, timeout=60, workers=live)
         for worker in live:
@@ -271,7 +297,28 @@ def test_workers_killed_at_random_on_postgres_process_everything_exactly_once(
         **postgres_env,
         "POSTGRES_SCHEMA": f"chaos_{os.getpid()}",
     }
-    chaos(settings, tmp_path, seconds=6)
+    admin = admin_connection(postgres_env)
+    killed: list[int] = []
+
+    def kill_a_connection(rng: random.Random) -> None:
+        """Ends a session that reads or writes events (a worker's, or the
+        leader's), perhaps in the middle of a transaction."""
+        with admin.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND application_name = 'eventsourcing'"
+            )
+            pids = [pid for (pid,) in cursor.fetchall()]
+            if pids:
+                pid = rng.choice(pids)
+                cursor.execute("SELECT pg_terminate_backend(%s)", (pid,))
+                killed.append(pid)
+
+    try:
+        chaos(settings, tmp_path, seconds=6, kill_a_connection=kill_a_connection)
+    finally:
+        admin.close()
+    assert len(killed) >= 5
 
 
 def test_workers_killed_at_random_on_sqlite_on_one_host_process_everything_once(
