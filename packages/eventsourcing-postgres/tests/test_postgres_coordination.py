@@ -367,3 +367,26 @@ def test_leases_are_scoped_to_schema_and_application(make_factory: MakeFactory) 
     assert isinstance(leases, PostgresLeases)
     assert leases.scope == "mine.Counters"
     leases.close()
+
+
+def test_recording_a_position_alone_does_not_queue_for_the_table_lock(
+    make_factory: MakeFactory, pg_env: dict[str, str]
+) -> None:
+    recorder = make_factory("Counters", POSTGRES_LOCK_TIMEOUT="0.2").process_recorder()
+    blocker = psycopg2.connect(
+        dbname=pg_env["POSTGRES_DBNAME"],
+        host=pg_env["POSTGRES_HOST"],
+        port=pg_env["POSTGRES_PORT"],
+        user=pg_env["POSTGRES_USER"],
+        password=pg_env["POSTGRES_PASSWORD"],
+    )
+    try:
+        with blocker.cursor() as cursor:
+            cursor.execute("LOCK TABLE counters_events IN EXCLUSIVE MODE")
+        # Another worker of the follower holds the lock, writing its results.
+        recorder.insert_events([], tracking=Tracking("Worlds", 1))
+        with pytest.raises(OperationalError, match="lock timeout"):
+            recorder.insert_events([stored()], tracking=Tracking("Worlds", 2))
+    finally:
+        blocker.close()
+    assert recorder.max_tracking_id("Worlds") == 1

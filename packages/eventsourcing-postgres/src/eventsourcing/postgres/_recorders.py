@@ -298,8 +298,10 @@ class PostgresProcessRecorder(PostgresApplicationRecorder, ProcessRecorder):
                 return self._write_rows(cursor, stored_events)
             return []
 
-        # A position alone adds no notification: no one to wake.
-        begin = self._begin_notifying() if stored_events else self._lock
+        # A position alone adds no notification: no one to wake, and no order
+        # of notification IDs to keep, so no table lock for the workers of one
+        # follower to queue for (the tracking table's key refuses duplicates).
+        begin = self._begin_notifying() if stored_events else None
         ids: list[int] | None = self.datastore.write(insert, begin=begin)
         return ids
 
