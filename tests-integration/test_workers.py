@@ -98,6 +98,12 @@ class WorkerProcess:
     def lease_changes(self) -> list[dict[str, Any]]:
         return [r for r in self.records() if "lease_change" in r]
 
+    def is_running(self) -> bool:
+        """Whether it has started processing (and not been killed)."""
+        return self.killed_at is None and any(
+            r.get("lease_change") == "acquired" for r in self.records()
+        )
+
 
 def worker_env(settings: dict[str, str], **more: str) -> dict[str, str]:
     python_path = os.pathsep.join(
@@ -237,15 +243,19 @@ def chaos(
     try:
         began = time.monotonic()
         late_at = began + seconds * 0.2
-        kills = sorted(rng.uniform(seconds * 0.25, seconds * 0.9) for _ in range(4))
-        while time.monotonic() - began < seconds:
+        kills = sorted(rng.uniform(seconds * 0.25, seconds * 0.8) for _ in range(4))
+        while time.monotonic() - began < seconds or kills:
             now = time.monotonic()
+            assert now - began < seconds * 4, "the workers did not start"
             if late_at and now >= late_at:
                 live.append(start())  # started late
                 late_at = 0.0
-            if kills and now - began >= kills[0]:
+            running = [w for w in live if w.is_running()]
+            # A victim that runs, and another that runs to take over from it
+            # (a kill waits for that).
+            if kills and now - began >= kills[0] and len(running) >= 2:
                 kills.pop(0)
-                victim = rng.choice(live)
+                victim = rng.choice(running)
                 victim.kill()
                 live.remove(victim)
                 live.append(start())

@@ -42,8 +42,8 @@ from eventsourcing.system._partitions import (
 
 class Item(Aggregate):
     @classmethod
-    def create(cls) -> Item:
-        item: Item = cls._create(event_class=cls.Created, id=uuid4())
+    def create(cls, item_id: UUID | None = None) -> Item:
+        item: Item = cls._create(event_class=cls.Created, id=item_id or uuid4())
         return item
 
     class Created(AggregateCreated["Item"]):
@@ -57,10 +57,12 @@ class Item(Aggregate):
 
 
 class Items(Application):
-    def add(self, n: int, touches: int = 0) -> list[UUID]:
+    def add(self, n: int, touches: int = 0, first: int | None = None) -> list[UUID]:
+        """Saves ``n`` new items, touched ``touches`` times each; with IDs from
+        ``UUID(int=first)`` on (so their partitions are known), if given."""
         ids = []
-        for _ in range(n):
-            item = Item.create()
+        for i in range(n):
+            item = Item.create(None if first is None else UUID(int=first + i))
             self.save(item)
             for _ in range(touches):
                 item.touch()
@@ -189,10 +191,11 @@ def test_workers_of_some_partitions_each_process_their_own_once_and_in_order(
     first, second = Seen3(env=env), Seen3(env=env)
     for follower in (first, second):
         follower.follow("Items", items.log)
-    ids = items.add(6, touches=3)
+    # Of three partitions: 1, 1, 2, 2, 0, 0, then 1, 2, 1.
+    ids = items.add(6, touches=3, first=1)
     first.pull_and_process("Items", [0, 2])
     second.pull_and_process("Items", [1])
-    items.add(3, touches=1)
+    items.add(3, touches=1, first=7)
     second.pull_and_process("Items", [1])
     first.pull_and_process("Items", [2, 0, 2])
     assert {p for p, _, _ in first.seen} <= {0, 2}

@@ -263,21 +263,21 @@ def test_a_stopped_workers_partitions_are_taken_over(tmp_path: Path) -> None:
 def test_a_long_catch_up_pauses_for_lease_rounds(tmp_path: Path) -> None:
     class Slow(Copies):
         def policy(self, domain_event: Any, process_event: ProcessEvent) -> None:
-            time.sleep(0.004)
+            time.sleep(0.003)
             super().policy(domain_event, process_event)
 
     system = System(pipes=[[Items, Slow]])
     env = sqlite_env(tmp_path / "db")
     items = Items(env=env)
-    items.add(200)
+    items.add(400)
     first, second = Worker(system, "Slow", env), Worker(system, "Slow", env)
     with running(first) as (r1,):
         eventually(lambda: len(copies_of(r1).seen) > 0)
         with running(second) as (r2,):
             # Shared while the first is still catching up.
             eventually(lambda: len(second.owned) == 2)
-            assert len(copies_of(r1).seen) < 200
-            eventually(lambda: len(copies_of(r1).seen) + len(copies_of(r2).seen) == 200)
+            assert len(copies_of(r1).seen) < 400
+            eventually(lambda: len(copies_of(r1).seen) + len(copies_of(r2).seen) == 400)
             processed_once([copies_of(r1), copies_of(r2)], items)
 
 
