@@ -99,9 +99,10 @@ class WorkerProcess:
         return [r for r in self.records() if "lease_change" in r]
 
     def is_running(self) -> bool:
-        """Whether it has started processing (and not been killed)."""
+        """Whether it has started (handling signals, holding its slot) and has
+        not been killed."""
         return self.killed_at is None and any(
-            r.get("lease_change") == "acquired" for r in self.records()
+            f"runs {self.app} " in r.get("message", "") for r in self.records()
         )
 
 
@@ -250,7 +251,7 @@ def chaos(
             if late_at and now >= late_at:
                 live.append(start())  # started late
                 late_at = 0.0
-            running = [w for w in live if w.is_running()]
+            running = [w for w in live if w.is_running() and w.lease_changes()]
             # A victim that runs, and another that runs to take over from it
             # (a kill waits for that).
             if kills and now - began >= kills[0] and len(running) >= 2:
@@ -266,6 +267,8 @@ def chaos(
             killer.join(30)
         assert not errors
         caught_up(settings, worker_apps.system, timeout=60, workers=live)
+        # Until it runs, a worker has not taken over SIGTERM.
+        wait_for(lambda: all(w.is_running() for w in live), within=30)
         for worker in live:
             code, took = worker.terminate()
             assert code == 0, worker.out.read_text()[-2000:]
