@@ -93,9 +93,10 @@ def test_an_insert_wakes_a_listener_in_another_session_when_it_commits(
     writer.insert_events([stored()])
     assert wakeup.wait(5.0) is True
     assert time.monotonic() - started < 1.0
-    # Several commits before a wait wake it once.
+    # Several commits that arrived before a wait wake it once.
     writer.insert_events([stored()])
     writer.insert_events([stored()])
+    time.sleep(0.3)
     assert wakeup.wait(5.0) is True
     assert wakeup.wait(0.05) is False
     wakeup.close()
