@@ -27,6 +27,10 @@ projection: events per second a projection catches up with into a SQL view,
 against the same statements and position writes with sqlite3 and psycopg2 alone
 (target: at least 0.6 of that), and the latency of ``wait()`` after a save
 (p50 and p99), on POPO, SQLite files and PostgreSQL.
+workers (PostgreSQL only): events per second by 1, 2 and 4 worker processes of
+a follower whose policy spends 1 ms of CPU per event; latency from a leader's
+commit to the follower's position, woken by notifications and by polling
+only; catch-up rate of one worker against the single-threaded runner.
 """
 
 from __future__ import annotations
@@ -40,9 +44,10 @@ import bench_formats
 import bench_persistence
 import bench_projection
 import bench_system
+import bench_workers
 from bench_common import ALIASES, BACKENDS, Config, backend_env, print_table
 
-SECTIONS = ("persistence", "application", "system", "formats", "projection")
+SECTIONS = ("persistence", "application", "system", "formats", "projection", "workers")
 FLOORS = {
     "sqlite:memory": "raw:memory",
     "sqlite:file": "raw:file",
@@ -254,6 +259,39 @@ def formats(backends: list[str], cfg: Config) -> None:
             print(f"  NORMAL / FULL{normal / full:>39.2f}   (what durability costs)")
 
 
+def workers(backends: list[str], cfg: Config) -> None:
+    print("\nWorkers (PostgreSQL; separate processes; 4 partitions)")
+    if "postgres" not in backends:
+        print("  measured on PostgreSQL only: add --backend postgres")
+        return
+    try:
+        with backend_env("postgres") as env:
+            results = bench_workers.run(env, quick=cfg.quick)
+    except Exception as e:  # report what could not be measured, and go on
+        print(f"  not measured ({e.__class__.__name__}: {e})")
+        return
+    print(f"  {'events/s, policy of 1 ms CPU':<44}")
+    for figure in ("1 worker", "2 workers", "4 workers"):
+        print(f"  {figure:<44}{results[figure]:>8,.0f}")
+    value = results["2 workers"] / results["1 worker"]
+    ratio_line("2 workers / 1 worker", value, ">= 1.7", value >= 1.7)
+    print("  latency, leader's commit to follower's position (ms)")
+    for mode in ("notified", "polled"):
+        seconds = results[f"latency {mode}"]
+        p50 = bench_workers.percentile(seconds, 0.5) * 1000
+        p99 = bench_workers.percentile(seconds, 0.99) * 1000
+        print(f"  {mode + f' p50 ({len(seconds)} samples)':<44}{p50:>8.1f}")
+        if mode == "notified":
+            ratio_line(f"{mode} p99", p99, "< 100", p99 < 100)
+        else:
+            print(f"  {mode + ' p99 (polling every 1 s)':<44}{p99:>8.1f}")
+    print(f"  {'catch-up events/s, trivial policy':<44}")
+    print(f"  {'one worker':<44}{results['catch-up worker']:>8,.0f}")
+    print(f"  {'single-threaded runner':<44}{results['catch-up runner']:>8,.0f}")
+    value = results["catch-up worker"] / results["catch-up runner"]
+    ratio_line("worker / runner", value, ">= 0.8", value >= 0.8)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small numbers, fast")
@@ -274,6 +312,7 @@ def main(argv: list[str]) -> int:
         "system": system,
         "formats": formats,
         "projection": projection,
+        "workers": workers,
     }
     for section in args.section or SECTIONS:
         sections[section](backends, cfg)

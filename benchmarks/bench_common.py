@@ -44,12 +44,18 @@ class Config:
     aggregates: int  # aggregates (of 10 events) saved per application figure
     system_aggregates: int  # aggregates (of 10 events) per system figure
     repeats: int  # each figure is the best of this many runs
+    quick: bool = False  # small numbers, fast
 
     @classmethod
     def make(cls, *, quick: bool) -> Config:
         if quick:
             return cls(
-                events=300, reads=2000, aggregates=30, system_aggregates=15, repeats=3
+                events=300,
+                reads=2000,
+                aggregates=30,
+                system_aggregates=15,
+                repeats=3,
+                quick=True,
             )
         return cls(
             events=3000, reads=20000, aggregates=300, system_aggregates=150, repeats=3

@@ -59,6 +59,7 @@ _EXTERNAL_CLASSES = [
     "abc.ABCMeta",
     "collections.abc.Callable",
     "collections.abc.Hashable",
+    "collections.abc.Iterable",
     "collections.abc.Iterator",
     "collections.abc.Mapping",
     "collections.abc.MutableMapping",
@@ -126,7 +127,8 @@ def _for_module(cls: Any, modname: str) -> Any:
     analyzer.analyze()
     module = importlib.import_module(modname)
     for info in pkgutil.iter_modules(getattr(module, "__path__", [])):
-        if info.name.startswith("_"):
+        # Not __main__: finding its source runs it.
+        if info.name.startswith("_") and not info.name.startswith("__"):
             private = _analyzer_for_module(cls, f"{modname}.{info.name}")
             private.analyze()
             analyzer.attr_docs.update(private.attr_docs)

@@ -1,7 +1,7 @@
 """Runs every Python example in the documentation with Sybil.
 
 Pages run on the in-memory backend (``popo``), except ``sqlite.md`` and
-``projections.md`` (SQLite, in a temporary folder) and the PostgreSQL pages (the
+``projections.md``, ``workers.md`` (SQLite, in a temporary folder) and the PostgreSQL pages (the
 throwaway server of the root ``postgres_env`` fixture). Shell and text blocks are
 not run; a Python block that is shown but not run is preceded by a comment saying
 why.
@@ -106,6 +106,7 @@ SQLITE_PAGES = [
     "security.md",
     "durability.md",
     "projections.md",
+    "workers.md",
 ]
 POSTGRES_PAGES = ["postgres.md", "walkthrough.md"]
 _common: dict[str, Any] = {"document_types": {".md": WholePage}}

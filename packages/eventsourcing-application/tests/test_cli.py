@@ -384,3 +384,27 @@ def test_python_dash_m_eventsourcing_runs_the_command(
         runpy.run_module("eventsourcing", run_name="__main__")
     assert raised.value.code == 2
     assert "COMMAND" in capsys.readouterr().out
+
+
+def test_a_distribution_can_run_just_its_own_commands(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    class Hello(Command):
+        help = "say hello"
+
+        def run(self, args: Any, output: Output) -> int:
+            output.message("hello")
+            return 0
+
+    class Refuse(Command):
+        def run(self, args: Any, output: Output) -> int:
+            raise CommandError("not today")
+
+    commands = {"hello": Hello(), "refuse": Refuse()}
+    assert main(["hello"], commands=commands, prog="python -m mine") == 0
+    assert capsys.readouterr().out == "hello\n"
+    assert main(["refuse"], commands=commands, prog="python -m mine") == 1
+    assert capsys.readouterr().err == "python -m mine refuse: not today\n"
+    with pytest.raises(SystemExit):
+        main(["log"], commands=commands, prog="python -m mine")
+    assert "invalid choice: 'log'" in capsys.readouterr().err

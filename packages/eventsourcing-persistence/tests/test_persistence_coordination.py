@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 from collections.abc import Sequence
@@ -12,9 +14,11 @@ from eventsourcing.persistence import (
     InfrastructureFactory,
     InProcessLeases,
     InProcessWakeup,
+    Leases,
     Notification,
     StoredEvent,
     Tracking,
+    holder_identity,
 )
 from eventsourcing.persistence._coordination import signal_commit
 
@@ -111,3 +115,28 @@ def test_the_factory_gives_in_process_leases_per_application() -> None:
     assert ledger.try_acquire("partition-0")
     bank.close()
     ledger.close()
+
+
+def test_in_process_leases_tell_who_holds_a_lease() -> None:
+    first, second = InProcessLeases("scope"), InProcessLeases("scope")
+    assert second.holder("p0") is None
+    first.try_acquire("p0")
+    host, _, pid = (second.holder("p0") or "").rpartition(":")
+    assert (host, int(pid)) == (socket.gethostname(), os.getpid())
+    assert holder_identity() == f"{host}:{pid}"
+    first.close()
+    assert second.holder("p0") is None
+
+
+def test_leases_of_a_backend_that_cannot_tell_the_holder_say_none() -> None:
+    class Minimal(Leases):
+        def try_acquire(self, name: str) -> bool:
+            return True
+
+        def release(self, name: str) -> None:
+            pass
+
+        def held(self) -> set[str]:
+            return set()
+
+    assert Minimal().holder("anything") is None

@@ -8,7 +8,7 @@ import importlib.metadata
 import json
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from rich.console import Console
@@ -97,30 +97,41 @@ def _entry_points() -> dict[str, EntryPoint]:
     return found
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
+def build_parser(
+    commands: Mapping[str, Command] | None = None,
+    *,
+    prog: str = "eventsourcing",
+    description: str | None = None,
+) -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     """The parser of ``eventsourcing``, with a subparser for each installed
-    command."""
+    command (or for each of ``commands``, for a distribution's own
+    ``python -m`` entry)."""
     parser = argparse.ArgumentParser(
-        prog="eventsourcing",
-        description=(
+        prog=prog,
+        description=description
+        or (
             "Look into and look after event-sourced applications: their logs, "
             "aggregates and stores. Commands come from the installed eventsourcing "
             "distributions."
         ),
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands: dict[str, Command] = {}
-    for name, entry_point in sorted(_entry_points().items()):
-        try:
-            command = entry_point.load()()
-            if not isinstance(command, Command):
-                msg = f"{entry_point.value} is not an eventsourcing.cli.Command"
-                raise TypeError(msg)
-        except Exception as error:
-            # A broken plug-in must not take the other commands down.
-            subparsers.add_parser(name, help=f"(unavailable: {error})")
-            continue
-        commands[name] = command
+    loaded: dict[str, Command] = {}
+    if commands is None:
+        for name, entry_point in sorted(_entry_points().items()):
+            try:
+                command = entry_point.load()()
+                if not isinstance(command, Command):
+                    msg = f"{entry_point.value} is not an eventsourcing.cli.Command"
+                    raise TypeError(msg)
+            except Exception as error:
+                # A broken plug-in must not take the other commands down.
+                subparsers.add_parser(name, help=f"(unavailable: {error})")
+                continue
+            loaded[name] = command
+    else:
+        loaded = dict(commands)
+    for name, command in loaded.items():
         subparser = subparsers.add_parser(
             name, help=command.help, description=command.help
         )
@@ -130,12 +141,20 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
             help="write JSON lines for programs instead of text for people",
         )
         command.add_arguments(subparser)
-    return parser, commands
+    return parser, loaded
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``eventsourcing`` with ``argv`` (default: the command line)."""
-    parser, commands = build_parser()
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    commands: Mapping[str, Command] | None = None,
+    prog: str = "eventsourcing",
+    description: str | None = None,
+) -> int:
+    """Run ``eventsourcing`` with ``argv`` (default: the command line), or, given
+    ``commands``, a command line of just those (``python -m
+    eventsourcing.system`` is ``main(commands=..., prog=...)``)."""
+    parser, commands = build_parser(commands, prog=prog, description=description)
     args = parser.parse_args(argv)
     command = commands.get(args.command or "")
     if command is None:
@@ -147,13 +166,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return command.run(args, output)
     except CommandError as error:
-        print(f"eventsourcing {args.command}: {error}", file=sys.stderr)
+        print(f"{prog} {args.command}: {error}", file=sys.stderr)
         return error.status
     except (ValueError, OSError, LookupError, PersistenceError) as error:
         # Configuration and data errors: the message says what is wrong and what
         # to do, so no traceback.
         print(
-            f"eventsourcing {args.command}: {type(error).__name__}: {error}",
+            f"{prog} {args.command}: {type(error).__name__}: {error}",
             file=sys.stderr,
         )
         return 1

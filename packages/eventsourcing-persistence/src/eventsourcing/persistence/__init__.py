@@ -35,6 +35,7 @@ from eventsourcing.persistence._coordination import (
     InProcessWakeup,
     Leases,
     Wakeup,
+    holder_identity,
 )
 from eventsourcing.persistence._environment import Environment
 from eventsourcing.persistence._errors import (
@@ -130,6 +131,7 @@ __all__ = [
     "UnsupportedTypeError",
     "WaitInterruptedError",
     "Wakeup",
+    "holder_identity",
 ]
 
 publish(__name__, globals())

@@ -13,11 +13,20 @@ database's own locks) by overriding those factory methods.
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Hashable
 
-__all__ = ["InProcessLeases", "InProcessWakeup", "Leases", "Wakeup", "signal_commit"]
+__all__ = [
+    "InProcessLeases",
+    "InProcessWakeup",
+    "Leases",
+    "Wakeup",
+    "holder_identity",
+    "signal_commit",
+]
 
 _guard = threading.Lock()
 # A log's wake-up key -> the condition its readers in this process wait on.
@@ -113,10 +122,23 @@ class Leases(ABC):
         """The names of the leases this holder still holds (a lease lost with its
         connection is not among them)."""
 
+    def holder(self, name: str) -> str | None:
+        """Who holds the lease of ``name``, as ``"host:pid"``, where the backend
+        can tell (``None``: no one, or the backend cannot tell).
+
+        .. versionadded:: 9.1.0
+        """
+        return None
+
     def close(self) -> None:
         """Give up every lease."""
         for name in self.held():
             self.release(name)
+
+
+def holder_identity() -> str:
+    """This process as a lease holder: ``"host:pid"``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 # Leases held in this process: (scope, name) -> the holder.
@@ -147,3 +169,8 @@ class InProcessLeases(Leases):
                 for (scope, name), holder in _held.items()
                 if holder is self and scope == self.scope
             }
+
+    def holder(self, name: str) -> str | None:
+        with _guard:
+            held = (self.scope, name) in _held
+        return holder_identity() if held else None

@@ -23,6 +23,7 @@ Wrong environment variables raise
 
 from typing import TYPE_CHECKING
 
+from eventsourcing.postgres._coordination import PostgresLeases, PostgresWakeup
 from eventsourcing.postgres._datastore import InvalidIdentifier, PostgresDatastore
 from eventsourcing.postgres._factory import Factory
 from eventsourcing.postgres._recorders import (
@@ -39,8 +40,10 @@ __all__ = [
     "PostgresAggregateRecorder",
     "PostgresApplicationRecorder",
     "PostgresDatastore",
+    "PostgresLeases",
     "PostgresProcessRecorder",
     "PostgresTrackingRecorder",
+    "PostgresWakeup",
 ]
 
 publish(__name__, globals())

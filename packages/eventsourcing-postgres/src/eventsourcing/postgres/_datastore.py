@@ -228,6 +228,7 @@ class PostgresDatastore:
         self._local = threading.local()
         self._guard = threading.Lock()
         self._connections: set[_Connection] = set()
+        self._current_schema: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -391,6 +392,20 @@ class PostgresDatastore:
             "-c idle_in_transaction_session_timeout="
             f"{round(self.idle_in_transaction_session_timeout * 1000)}"
         )
+        raw = self.connect_dedicated(options=options)
+        return _Connection(raw, threading.current_thread())
+
+    def connect_dedicated(
+        self,
+        *,
+        options: str = "",
+        application_name: str = "eventsourcing",
+        **parameters: Any,
+    ) -> Any:
+        """A new autocommit psycopg2 connection of the caller's own, outside the
+        per-thread ones (listening for notifications and holding advisory locks
+        need a session that nothing else uses). ``options`` and ``parameters``
+        go to libpq; psycopg2 errors are raised as persistence errors."""
         try:
             raw = psycopg2.connect(
                 dbname=self.dbname,
@@ -400,7 +415,8 @@ class PostgresDatastore:
                 password=self._password,
                 connect_timeout=self.connect_timeout,
                 options=options,
-                application_name="eventsourcing",
+                application_name=application_name,
+                **parameters,
             )
             raw.autocommit = True
             psycopg2.extras.register_uuid(conn_or_curs=raw)
@@ -411,7 +427,23 @@ class PostgresDatastore:
                 "POSTGRES_PORT, POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DBNAME)"
             )
             raise translate_error(e, self._password, context) from e
-        return _Connection(raw, threading.current_thread())
+        return raw
+
+    def current_schema(self) -> str:
+        """The schema that holds the tables: the configured one, else the first
+        of the server's search path (asked once)."""
+        if self.schema is not None:
+            return self.schema
+        if self._current_schema is None:
+
+            def select(cursor: Any) -> str:
+                cursor.execute("SELECT current_schema()")
+                # NULL when no schema of the search path exists yet.
+                name: str = cursor.fetchone()[0] or "public"
+                return name
+
+            self._current_schema = self.read(select)
+        return self._current_schema
 
     def _checkout(self) -> _Connection:
         now = time.monotonic()

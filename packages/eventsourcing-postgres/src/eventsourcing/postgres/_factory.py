@@ -8,11 +8,18 @@ import math
 from typing import TYPE_CHECKING, Any, cast
 
 from eventsourcing.persistence import (
+    ApplicationRecorder,
     ConfigurationError,
     InfrastructureFactory,
     StoredEvent,
     StoreUpgrade,
     TrackingRecorder,
+    Wakeup,
+)
+from eventsourcing.postgres._coordination import (
+    DEFAULT_LEASE_TIMEOUT,
+    PostgresLeases,
+    PostgresWakeup,
 )
 from eventsourcing.postgres._datastore import PostgresDatastore
 from eventsourcing.postgres._recorders import (
@@ -41,9 +48,10 @@ class Factory(InfrastructureFactory):
     Required: "POSTGRES_DBNAME", "POSTGRES_HOST", "POSTGRES_USER" and
     "POSTGRES_PASSWORD"; "POSTGRES_PORT" defaults to 5432. Optional:
     "POSTGRES_CONN_MAX_AGE", "POSTGRES_PRE_PING", "POSTGRES_LOCK_TIMEOUT",
-    "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT", "POSTGRES_SCHEMA" and
-    "CREATE_TABLE" (see the package README). Tables are named after the
-    application, so several applications can share one database.
+    "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT", "POSTGRES_SCHEMA",
+    "POSTGRES_LEASE_TIMEOUT" and "CREATE_TABLE" (see the package README).
+    Tables are named after the application, so several applications can share
+    one database.
     """
 
     POSTGRES_DBNAME = "POSTGRES_DBNAME"
@@ -58,6 +66,7 @@ class Factory(InfrastructureFactory):
         "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT"
     )
     POSTGRES_SCHEMA = "POSTGRES_SCHEMA"
+    POSTGRES_LEASE_TIMEOUT = "POSTGRES_LEASE_TIMEOUT"
     CREATE_TABLE = "CREATE_TABLE"
     DEFAULT_PORT = 5432
 
@@ -93,6 +102,7 @@ class Factory(InfrastructureFactory):
             ),
             schema=self.getenv(self.POSTGRES_SCHEMA) or None,
         )
+        self.lease_timeout = self._lease_timeout()
         logger.info(
             "Application %r uses PostgreSQL database %r at %s:%s as user %r, "
             "schema %r: %s",
@@ -167,6 +177,23 @@ class Factory(InfrastructureFactory):
     def _timeout(self, key: str, what: str) -> float:
         meaning = f"{what} (0, empty or unset: no timeout)."
         return self._number(key, meaning) or 0.0
+
+    def _lease_timeout(self) -> float:
+        meaning = (
+            "the time after which the server frees the leases of a worker whose "
+            "host or network went silent, at least 1 "
+            f"(default {DEFAULT_LEASE_TIMEOUT:g})."
+        )
+        value = self._number(self.POSTGRES_LEASE_TIMEOUT, meaning)
+        if value is None:
+            return DEFAULT_LEASE_TIMEOUT
+        if value < 1:
+            msg = (
+                f"{self.POSTGRES_LEASE_TIMEOUT}={value!r} is too short: TCP "
+                "keepalive counts in whole seconds, so set it to 1 or more."
+            )
+            raise ConfigurationError(msg)
+        return value
 
     def _conn_max_age(self) -> float | None:
         meaning = (
@@ -269,6 +296,32 @@ class Factory(InfrastructureFactory):
         if self._create_table:
             recorder.create_table()
         return recorder
+
+    # Coordination.
+
+    def wakeup(self, recorder: ApplicationRecorder) -> Wakeup:
+        """Listens, on a connection of its own, for the notifications that inserts
+        into a PostgreSQL recorder's table send when they commit; other recorders
+        get the default.
+
+        .. versionadded:: 9.1.0
+        """
+        if isinstance(recorder, PostgresApplicationRecorder):
+            return PostgresWakeup(recorder.datastore, recorder.channel())
+        return super().wakeup(recorder)
+
+    def leases(self) -> PostgresLeases:
+        """Leases that are the server's session advisory locks, shared by every
+        worker of this application on any host that uses this database (see
+        "POSTGRES_LEASE_TIMEOUT").
+
+        .. versionadded:: 9.1.0
+        """
+        return PostgresLeases(
+            self.datastore,
+            scope=f"{self.datastore.current_schema()}.{self.application_name}",
+            timeout=self.lease_timeout,
+        )
 
     def close(self) -> None:
         """Close the database connections."""

@@ -16,6 +16,7 @@ from eventsourcing.persistence import (
     StoredEvent,
     Tracking,
 )
+from eventsourcing.postgres._coordination import channel_name
 from eventsourcing.postgres._datastore import Statement, check_identifier
 
 if TYPE_CHECKING:
@@ -146,7 +147,9 @@ class PostgresApplicationRecorder(PostgresAggregateRecorder, ApplicationRecorder
     """Records stored events with notification IDs in commit order.
 
     Inserts take the table's ``EXCLUSIVE`` lock, so concurrent writers are
-    serialised and a reader tailing the notification log never misses one.
+    serialised and a reader tailing the notification log never misses one, and
+    notify the table's :meth:`channel` in the same transaction, so listeners hear
+    of new notifications when they commit.
     """
 
     def __init__(
@@ -161,6 +164,7 @@ class PostgresApplicationRecorder(PostgresAggregateRecorder, ApplicationRecorder
         )
         self._returns_ids = True
         self._lock = datastore.lock_table(self.events_table)
+        self._lock_and_notify: Statement | None = None
         self._select_notifications = Statement(
             sql.SQL(
                 "SELECT notification_id, originator_id, originator_version, topic, "
@@ -188,13 +192,30 @@ class PostgresApplicationRecorder(PostgresAggregateRecorder, ApplicationRecorder
             ).format(self.events_table, _EVENT_COLUMNS)
         ]
 
+    def channel(self) -> str:
+        """The channel that each insert notifies when it commits (see
+        :meth:`Factory.wakeup`): named after the schema-qualified table."""
+        return channel_name(self.datastore.current_schema(), self.events_table_name)
+
+    def _begin_notifying(self) -> Statement:
+        """The table lock, and a notification sent when the transaction commits."""
+        statement = self._lock_and_notify
+        if statement is None:
+            statement = self._lock_and_notify = Statement(
+                sql.SQL("{}; NOTIFY {}").format(
+                    self._lock.composed, sql.Identifier(self.channel())
+                )
+            )
+        return statement
+
     def _insert_events(
         self, stored_events: list[StoredEvent], tracking: Tracking | None
     ) -> Sequence[int] | None:
         """Writes stored events into database, all or none of them; returns their
         notification IDs."""
         ids: list[int] | None = self.datastore.write(
-            lambda cursor: self._write_rows(cursor, stored_events), begin=self._lock
+            lambda cursor: self._write_rows(cursor, stored_events),
+            begin=self._begin_notifying(),
         )
         return ids
 
@@ -294,7 +315,11 @@ class PostgresProcessRecorder(PostgresApplicationRecorder, ProcessRecorder):
                 return self._write_rows(cursor, stored_events)
             return []
 
-        ids: list[int] | None = self.datastore.write(insert, begin=self._lock)
+        # A position alone adds no notification: no one to wake, and no order
+        # of notification IDs to keep, so no table lock for the workers of one
+        # follower to queue for (the tracking table's key refuses duplicates).
+        begin = self._begin_notifying() if stored_events else None
+        ids: list[int] | None = self.datastore.write(insert, begin=begin)
         return ids
 
     def max_tracking_id(self, application_name: str) -> int:

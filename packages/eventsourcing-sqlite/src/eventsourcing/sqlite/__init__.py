@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from eventsourcing.sqlite._datastore import InvalidTableName, SQLiteDatastore
 from eventsourcing.sqlite._factory import Factory, Layout
+from eventsourcing.sqlite._leases import FileLeases
 from eventsourcing.sqlite._recorders import (
     SQLiteAggregateRecorder,
     SQLiteApplicationRecorder,
@@ -31,6 +32,7 @@ from eventsourcing.utils import publish, version_getter
 
 __all__ = [
     "Factory",
+    "FileLeases",
     "InvalidTableName",
     "Layout",
     "SQLiteAggregateRecorder",

@@ -145,6 +145,12 @@ class SQLiteDatastore:
         self.lock_timeout = lock_timeout
         self.is_memory, self.is_shared_cache = _is_memory(db_name)
         self._uri = db_name.startswith("file:")
+        # The database file's real path (None in memory).
+        self.path: str | None = (
+            None
+            if self.is_memory
+            else os.path.realpath(urlsplit(db_name).path if self._uri else db_name)
+        )
         # What identifies the database for readers in this process: its file, or
         # this datastore for a private in-memory database.
         self.key: object = (
@@ -152,10 +158,7 @@ class SQLiteDatastore:
             if self.is_memory and not self.is_shared_cache
             else ("shared", db_name)
             if self.is_memory
-            else (
-                "file",
-                os.path.realpath(urlsplit(db_name).path if self._uri else db_name),
-            )
+            else ("file", self.path)
         )
         self._local = threading.local()
         self._connections: dict[int, sqlite3.Connection] = {}

@@ -10,6 +10,7 @@ from typing import cast
 from eventsourcing.persistence import (
     ConfigurationError,
     InfrastructureFactory,
+    Leases,
     StoredEvent,
     StoreUpgrade,
     TrackingRecorder,
@@ -20,6 +21,7 @@ from eventsourcing.sqlite._datastore import (
     SYNCHRONOUS_MODES,
     SQLiteDatastore,
 )
+from eventsourcing.sqlite._leases import HAVE_FLOCK, FileLeases
 from eventsourcing.sqlite._recorders import (
     SQLiteAggregateRecorder,
     SQLiteApplicationRecorder,
@@ -303,6 +305,25 @@ class Factory(InfrastructureFactory):
         if self._create_table:
             recorder.create_table()
         return recorder
+
+    def leases(self) -> Leases:
+        """Leases that workers on this host share: file locks in the folder named
+        after the database file with ``.leases`` appended (for an in-memory
+        database, which one process holds, leases held in the process).
+
+        .. versionadded:: 9.1.0
+        """
+        path = self.datastore.path
+        if path is None:
+            return super().leases()
+        if not HAVE_FLOCK:  # pragma: no cover (Windows has no flock())
+            logger.warning(
+                "No file locks on this platform: the leases of %r are held in "
+                "this process only, so run one worker for each application",
+                self.application_name,
+            )
+            return super().leases()
+        return FileLeases(f"{path}.leases", file_mode=self.datastore.file_mode)
 
     def close(self) -> None:
         """Close the database connections."""

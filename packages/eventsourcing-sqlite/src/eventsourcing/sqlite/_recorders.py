@@ -9,7 +9,7 @@ columns nullable, so that 9.1 can still read what is written.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from functools import partial
 from itertools import starmap
 from typing import Any
@@ -196,6 +196,11 @@ class SQLiteApplicationRecorder(SQLiteAggregateRecorder, ApplicationRecorder):
         # Number of topics -> the statement that filters by that many.
         self._select_topics: dict[int, str] = {}
         self._max_notification_id_sql = f"SELECT MAX({id_column}) FROM {table}"
+
+    def wakeup_key(self) -> Hashable:
+        """The database and the table: recorders of one log share it, so a commit
+        by any of them in this process wakes the log's readers."""
+        return (self.datastore.key, self.events_table_name)
 
     def create_table_statements(self) -> list[str]:
         """The SQL that creates this recorder's tables when they do not exist."""

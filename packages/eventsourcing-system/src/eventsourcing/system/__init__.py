@@ -1,10 +1,14 @@
 """Event-driven systems: applications that follow each other's notification logs
-and process each notification exactly once, run in one thread or many.
+and process each notification exactly once, run in one thread or many, or by
+workers in any processes on any hosts (:class:`Worker`, :func:`status`).
 
 Exceptions: :class:`RunnerAlreadyStarted`, :class:`RunnerNotStarted` and
 :class:`FollowerFailed` (which chains the follower's original error);
 :class:`NotificationLogError` (a :class:`ValueError`: a log returned notification
-IDs out of order, so its section was refused before any of it was processed).
+IDs out of order, so its section was refused before any of it was processed);
+:class:`PartitionsChanged` (a :class:`ValueError`: a follower configured with a
+number of partitions other than the one its positions were recorded with);
+:class:`WorkersRunning` (:func:`repartition` while workers run).
 """
 
 from typing import TYPE_CHECKING
@@ -17,9 +21,12 @@ from ._application import (
     Leader,
     ProcessApplication,
     Promptable,
+    StopSignal,
 )
 from ._definition import System
+from ._partitions import PartitionsChanged
 from ._reader import NotificationLogError, NotificationLogReader
+from ._repartition import WorkersRunning, repartition
 from ._runners import (
     FollowerFailed,
     MultiThreadedRunner,
@@ -29,6 +36,8 @@ from ._runners import (
     RunnerNotStarted,
     SingleThreadedRunner,
 )
+from ._status import PartitionStatus, SystemStatus, status
+from ._worker import Worker
 
 __all__ = [
     "Follower",
@@ -38,6 +47,8 @@ __all__ = [
     "MultiThreadedRunnerThread",
     "NotificationLogError",
     "NotificationLogReader",
+    "PartitionStatus",
+    "PartitionsChanged",
     "ProcessApplication",
     "ProcessEvent",
     "Promptable",
@@ -45,7 +56,13 @@ __all__ = [
     "RunnerAlreadyStarted",
     "RunnerNotStarted",
     "SingleThreadedRunner",
+    "StopSignal",
     "System",
+    "SystemStatus",
+    "Worker",
+    "WorkersRunning",
+    "repartition",
+    "status",
 ]
 
 publish(__name__, globals())

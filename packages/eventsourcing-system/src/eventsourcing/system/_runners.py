@@ -446,7 +446,7 @@ class MultiThreadedRunner(Runner):
             leader = self.apps[leader_name]
             positions.append(
                 (
-                    follower.recorder.max_tracking_id(leader_name),
+                    follower.position(leader_name),
                     leader.recorder.max_notification_id(),
                 )
             )
