@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import runpy
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,8 @@ from typing import Any
 import pgserver
 import pytest
 from harness import environ_for, installed_backends
+
+BUILD_SCRIPT = Path(__file__).resolve().parent / "scripts" / "build.py"
 
 
 @pytest.fixture(autouse=True)
@@ -50,3 +54,22 @@ def backend_env(
         request.getfixturevalue("postgres_env") if backend == "postgres" else {}
     )
     return environ_for(backend, tmp_path, postgres)
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A ``dist/`` folder with every distribution's wheel and sdist, built by the
+    script behind ``hatch run build``: once per test run, shared by the xdist
+    workers (whose temporary folders share the run's folder)."""
+    run = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        run = run.parent
+    dist = run / "clone" / "dist"
+    with (run / "wheelhouse.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other workers wait for the build
+        done = dist / ".built"
+        if not done.exists():
+            build = runpy.run_path(str(BUILD_SCRIPT))["main"]
+            assert build([str(dist)]) == 0
+            done.touch()
+    return dist
