@@ -58,6 +58,7 @@ _EXTERNAL_CLASSES = [
     "abc.ABC",
     "abc.ABCMeta",
     "collections.abc.Callable",
+    "collections.abc.Hashable",
     "collections.abc.Iterator",
     "collections.abc.Mapping",
     "collections.abc.Sequence",
