@@ -16,6 +16,18 @@ from harness import environ_for, installed_backends
 BUILD_SCRIPT = Path(__file__).resolve().parent / "scripts" / "build.py"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks ``on_backend`` each test that runs on one backend of several: those
+    parametrized by the ``backend`` fixture and the contract cases generated for
+    each backend. ``hatch run integration NAME`` runs these alone."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_param = callspec is not None and "backend" in callspec.params
+        on_class = isinstance(getattr(getattr(item, "cls", None), "backend", None), str)
+        if on_param or on_class:
+            item.add_marker(pytest.mark.on_backend)
+
+
 @pytest.fixture(autouse=True)
 def _restore_environ() -> Iterator[None]:
     """Undo what a test (often a documentation example) set in ``os.environ``."""

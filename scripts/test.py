@@ -56,6 +56,8 @@ def main(argv: list[str]) -> int:
         if d.parent.name == "packages"  # example backends' tests run in examples
     ]
     paths = integration if args.integration_only else [*units, *integration]
+    # On one backend, only the tests that run on backends (see the root conftest).
+    selection = ["-m", "on_backend"] if args.integration_only else []
     cov = [f"--cov={d.relative_to(ROOT) / 'src'}" for d in distributions()]
     pytest = [
         sys.executable,
@@ -66,6 +68,7 @@ def main(argv: list[str]) -> int:
         "--dist",
         "worksteal",
         *([] if args.integration_only else [*cov, "--cov-report="]),
+        *selection,
         *paths,
         *pytest_args,
     ]
