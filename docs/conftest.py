@@ -1,6 +1,6 @@
 """Runs every Python example in the documentation with Sybil.
 
-Pages run on the in-memory backend (``popo``), except ``sqlite.md`` (SQLite, in a
+Pages run on the in-memory backend (``popo``), except ``sqlite.md`` and the tutorial (SQLite, in a
 temporary folder) and the PostgreSQL pages (the throwaway server of the root
 ``postgres_env`` fixture). Shell and text blocks are not run; a Python block that
 is shown but not run is preceded by a comment saying why.
@@ -99,7 +99,7 @@ def _parsers() -> list[Any]:
     ]
 
 
-SQLITE_PAGES = ["sqlite.md"]
+SQLITE_PAGES = ["sqlite.md", "tutorial.md"]
 POSTGRES_PAGES = ["postgres.md", "walkthrough.md"]
 _common: dict[str, Any] = {"document_types": {".md": WholePage}}
 

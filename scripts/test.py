@@ -40,6 +40,7 @@ OTHER_PYTHONS_LEAVE_OUT = [
     "tests-integration/test_install_alone.py",
     "tests-integration/test_install_from_clone.py",
     "tests-integration/test_backend_guide.py",
+    "tests-integration/test_tutorial.py",
     "tests-integration/test_compat91.py",
     "tests-integration/test_bench_runs.py",
     "docs/test_docs_build.py",
