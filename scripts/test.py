@@ -16,7 +16,6 @@ import os
 import subprocess
 import sys
 import time
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import envs
@@ -27,16 +26,20 @@ VENVS = ROOT / ".venvs"
 
 # Three full runs would not fit the test command's five minutes on two cores, so
 # under the other Pythons run what proves compatibility: every distribution's unit
-# tests (which alone cover every line and branch, PostgreSQL's driver, recorders
-# and datastore included), the examples and the documentation's examples, and the
-# integration scenarios on the backends that need no server. Left out, since it
-# runs under the first Python and does not change with the interpreter: the
-# contract cases on each backend (each serverless backend's unit tests run the
-# same cases), and what tests the repository and its pure-Python packaging (the
+# tests but PostgreSQL's (together they cover every line and branch of the pure-
+# Python distributions), the examples, the documentation's examples, and the
+# integration scenarios, on the embedded backends (popo and SQLite). Left out,
+# since it runs under the first Python and does not change with the interpreter:
+# PostgreSQL, which needs its server and a driver built for each Python, and whose
+# module has nothing version-specific; the contract cases on each backend (each
+# embedded backend's unit tests run the same cases); the type check of the typed
+# example; and what tests the repository and its pure-Python packaging (the
 # wheels, the guides followed in fresh environments, the documentation build, the
 # benchmark script, and the round trips with 9.1.9, which install it from PyPI).
 OTHER_PYTHONS_LEAVE_OUT = [
+    "packages/eventsourcing-postgres/tests",
     "tests-integration/test_contract_backends.py",
+    "examples/dogschool/test_typing.py",
     "tests-integration/test_install_alone.py",
     "tests-integration/test_install_from_clone.py",
     "tests-integration/test_backend_guide.py",
@@ -45,7 +48,7 @@ OTHER_PYTHONS_LEAVE_OUT = [
     "tests-integration/test_bench_runs.py",
     "docs/test_docs_build.py",
 ]
-SERVER_BACKENDS = {"postgres"}
+OTHER_PYTHONS_BACKENDS = ["popo", "sqlite"]
 
 
 def distributions() -> list[Path]:
@@ -82,16 +85,12 @@ def other_python_run(version: str, paths: list[str], pytest_args: list[str]) -> 
     """The suites under Python ``version``, in its environment."""
     print(f"\n== the suites under Python {version} ==", flush=True)
     python = envs.ensure_environment(envs.find_python(version), VENVS / f"py{version}")
-    serverless = sorted(
-        {ep.name for ep in entry_points(group="eventsourcing.infrastructure")}
-        - SERVER_BACKENDS
-    )
     env = {
         **os.environ,
         "VIRTUAL_ENV": str(python.parent.parent),
         "PATH": f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "EVENTSOURCING_TEST_BACKENDS": os.environ.get(
-            "EVENTSOURCING_TEST_BACKENDS", ",".join(serverless)
+            "EVENTSOURCING_TEST_BACKENDS", ",".join(OTHER_PYTHONS_BACKENDS)
         ),
     }
     leave_out = [f"--ignore={p}" for p in OTHER_PYTHONS_LEAVE_OUT]
@@ -133,14 +132,16 @@ def main(argv: list[str]) -> int:
     if args.backend:
         env["EVENTSOURCING_TEST_BACKENDS"] = ",".join(args.backend)
     # The integration suite: contract and scenario tests on every backend, the
-    # examples, which run on every backend too, and the docs' executed examples.
-    integration = ["tests-integration", "examples", "docs"]
+    # examples, which run on every backend too, and the docs' executed examples
+    # (which run on the embedded backends: not needed on one backend alone).
+    on_backends = ["tests-integration", "examples"]
+    integration = [*on_backends, "docs"]
     units = [
         str(d.relative_to(ROOT) / "tests")
         for d in distributions()
         if d.parent.name == "packages"  # example backends' tests run in examples
     ]
-    paths = integration if args.integration_only else [*units, *integration]
+    paths = on_backends if args.integration_only else [*units, *integration]
     # On one backend, only the tests that run on backends (see the root conftest).
     selection = ["-m", "on_backend"] if args.integration_only else []
 
