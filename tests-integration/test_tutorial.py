@@ -23,7 +23,9 @@ def page_parts() -> tuple[str, str, list[str], list[str]]:
     """The module todos.py, the script of the other Python steps, the install
     command and the eventsourcing commands."""
     text = PAGE.read_text()
-    module, script, shell = [], [], []
+    module: list[str] = []
+    script: list[str] = []
+    shell: list[str] = []
     for match in BLOCK.finditer(text):
         language, code = match.groups()
         before = text[: match.start()].rstrip().splitlines()[-1]
