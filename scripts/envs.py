@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from collections.abc import Collection
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,8 +113,9 @@ def find_python(version: str) -> Path:
     raise LookupError(msg)
 
 
-def requirements(root: Path = ROOT) -> list[str]:
-    """``uv pip install`` arguments for what hatch's default environment holds."""
+def requirements(root: Path = ROOT, without: Collection[str] = ()) -> list[str]:
+    """``uv pip install`` arguments for what hatch's default environment holds,
+    but the dependencies named in ``without``."""
     config = tomllib.loads((root / "hatch.toml").read_text())["envs"]["default"]
     members = [
         folder
@@ -122,34 +124,43 @@ def requirements(root: Path = ROOT) -> list[str]:
         if (folder / "pyproject.toml").is_file()
     ]
     editable = [arg for folder in members for arg in ("-e", str(folder))]
-    return [*editable, *config["dependencies"]]
+    dependencies = [
+        d for d in config["dependencies"] if _requirement_name(d) not in without
+    ]
+    return [*editable, *dependencies]
 
 
-def _stamp(python: Path, root: Path) -> str:
+def _requirement_name(requirement: str) -> str:
+    match = re.match(r"[A-Za-z0-9._-]+", requirement)
+    return match.group().lower() if match else requirement
+
+
+def _stamp(python: Path, root: Path, without: Collection[str] = ()) -> str:
     """Changes when the interpreter or anything that decides the contents does."""
     digest = hashlib.sha256(str(python.resolve()).encode())
+    digest.update(repr(sorted(without)).encode())
     digest.update((root / "hatch.toml").read_bytes())
     for pyproject in sorted(root.glob("*/*/pyproject.toml")):
         digest.update(pyproject.read_bytes())
     return digest.hexdigest()
 
 
-def ensure_environment(python: Path, folder: Path, root: Path = ROOT) -> Path:
-    """The Python of a virtual environment in ``folder`` like hatch's default one,
-    made (again) only when hatch.toml, a pyproject.toml or the interpreter changed."""
+def ensure_environment(
+    python: Path, folder: Path, root: Path = ROOT, without: Collection[str] = ()
+) -> Path:
+    """The Python of a virtual environment in ``folder`` like hatch's default one
+    (but the dependencies named in ``without``), made (again) only when hatch.toml,
+    a pyproject.toml or the interpreter changed."""
     stamp = folder / ".eventsourcing-stamp"
     venv_python = folder / "bin" / "python"
-    expected = _stamp(python, root)
+    expected = _stamp(python, root, without)
     if venv_python.exists() and stamp.is_file() and stamp.read_text() == expected:
         return venv_python
     uv = [sys.executable, "-m", "uv"]
-    quiet = ["-q"]
     subprocess.run(
-        [*uv, "venv", *quiet, "--clear", "--python", python, folder], check=True
+        [*uv, "venv", "-q", "--clear", "--python", python, folder], check=True
     )
-    subprocess.run(
-        [*uv, "pip", "install", *quiet, "--python", venv_python, *requirements(root)],
-        check=True,
-    )
+    install = [*uv, "pip", "install", "-q", "--python", str(venv_python)]
+    subprocess.run([*install, *requirements(root, without)], check=True)
     stamp.write_text(expected)
     return venv_python

@@ -49,6 +49,8 @@ OTHER_PYTHONS_LEAVE_OUT = [
     "docs/test_docs_build.py",
 ]
 OTHER_PYTHONS_BACKENDS = ["popo", "sqlite"]
+# Their environments need no linters, type checker or documentation builder.
+OTHER_PYTHONS_WITHOUT = ["ruff", "mypy", "sphinx", "furo", "myst-parser"]
 
 
 def distributions() -> list[Path]:
@@ -84,7 +86,11 @@ def check_coverage() -> int:
 def other_python_run(version: str, paths: list[str], pytest_args: list[str]) -> int:
     """The suites under Python ``version``, in its environment."""
     print(f"\n== the suites under Python {version} ==", flush=True)
-    python = envs.ensure_environment(envs.find_python(version), VENVS / f"py{version}")
+    python = envs.ensure_environment(
+        envs.find_python(version),
+        VENVS / f"py{version}",
+        without=OTHER_PYTHONS_WITHOUT,
+    )
     env = {
         **os.environ,
         "VIRTUAL_ENV": str(python.parent.parent),

@@ -3,6 +3,7 @@ finding each interpreter or failing loudly (scripts/envs.py)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import tomllib
@@ -90,6 +91,10 @@ def test_the_environments_hold_what_hatchs_default_environment_holds() -> None:
         ]
     )
     assert arguments[2 * len(members) :] == config["dependencies"]
+    # Those of the other Pythons leave out tools that only lint or build docs.
+    trimmed = envs.requirements(without=["mypy", "sphinx"])
+    removed = [a for a in arguments if a not in trimmed]
+    assert [re.split(r"[<>=~! \[]", a)[0] for a in removed] == ["mypy", "sphinx"]
 
 
 def test_an_environment_is_made_again_only_when_what_decides_it_changed(
