@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import runpy
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,20 @@ from typing import Any
 import pgserver
 import pytest
 from harness import environ_for, installed_backends
+
+BUILD_SCRIPT = Path(__file__).resolve().parent / "scripts" / "build.py"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks ``on_backend`` each test that runs on one backend of several: those
+    parametrized by the ``backend`` fixture and the contract cases generated for
+    each backend. ``hatch run integration NAME`` runs these alone."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_param = callspec is not None and "backend" in callspec.params
+        on_class = isinstance(getattr(getattr(item, "cls", None), "backend", None), str)
+        if on_param or on_class:
+            item.add_marker(pytest.mark.on_backend)
 
 
 @pytest.fixture(autouse=True)
@@ -50,3 +66,22 @@ def backend_env(
         request.getfixturevalue("postgres_env") if backend == "postgres" else {}
     )
     return environ_for(backend, tmp_path, postgres)
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A ``dist/`` folder with every distribution's wheel and sdist, built by the
+    script behind ``hatch run build``: once per test run, shared by the xdist
+    workers (whose temporary folders share the run's folder)."""
+    run = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        run = run.parent
+    dist = run / "clone" / "dist"
+    with (run / "wheelhouse.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other workers wait for the build
+        done = dist / ".built"
+        if not done.exists():
+            build = runpy.run_path(str(BUILD_SCRIPT))["main"]
+            assert build([str(dist)]) == 0
+            done.touch()
+    return dist

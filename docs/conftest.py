@@ -1,9 +1,10 @@
 """Runs every Python example in the documentation with Sybil.
 
-Pages run on the in-memory backend (``popo``), except those in ``SQLITE_PAGES``
-(SQLite, in a temporary folder) and the PostgreSQL pages (the throwaway server of
-the root ``postgres_env`` fixture). Shell and text blocks are not run; a Python
-block that is shown but not run is preceded by a comment saying why.
+Pages run on the in-memory backend (``popo``), except those that name SQLite
+files (``SQLITE_PAGES``: each in a new temporary folder) and the PostgreSQL
+pages (the throwaway server of the root ``postgres_env`` fixture). Shell and text
+blocks are not run; a Python block that is shown but not run is preceded by a
+comment saying why.
 
 Each page is one test item: its examples share one namespace and run in order,
 so a page must never be split between pytest-xdist workers (``--dist worksteal``
@@ -106,6 +107,9 @@ SQLITE_PAGES = [
     "durability.md",
     "projections.md",
     "workers.md",
+    "tutorial.md",
+    "howto.md",
+    "troubleshooting.md",
 ]
 POSTGRES_PAGES = ["postgres.md", "walkthrough.md"]
 _common: dict[str, Any] = {"document_types": {".md": WholePage}}

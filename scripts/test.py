@@ -3,8 +3,10 @@
 Used by ``hatch run test`` (the README's test command). Steps: the one-version
 check; pytest over every distribution's unit tests, the cross-backend
 integration suite and the examples, in parallel with pytest-xdist and with
-branch coverage; then a coverage report for each distribution on its own,
-failing under 100%.
+branch coverage; a coverage report for each distribution on its own, failing
+under 100%; then the suites again under each other Python the distributions
+declare (see ``OTHER_PYTHONS_LEAVE_OUT``), in environments that
+``scripts/envs.py`` keeps like hatch's.
 """
 
 from __future__ import annotations
@@ -13,9 +15,42 @@ import argparse
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import envs
+
 ROOT = Path(__file__).resolve().parent.parent
+# The environments of the other Pythons, one folder each (ignored by git).
+VENVS = ROOT / ".venvs"
+
+# Three full runs would not fit the test command's five minutes on two cores, so
+# under the other Pythons run what proves compatibility: every distribution's unit
+# tests but PostgreSQL's (together they cover every line and branch of the pure-
+# Python distributions), the examples, the documentation's examples, and the
+# integration scenarios, on the embedded backends (popo and SQLite). Left out,
+# since it runs under the first Python and does not change with the interpreter:
+# PostgreSQL, which needs its server and a driver built for each Python, and whose
+# module has nothing version-specific; the contract cases on each backend (each
+# embedded backend's unit tests run the same cases); the type check of the typed
+# example; and what tests the repository and its pure-Python packaging (the
+# wheels, the guides followed in fresh environments, the documentation build, the
+# benchmark script, and the round trips with 9.1.9, which install it from PyPI).
+OTHER_PYTHONS_LEAVE_OUT = [
+    "packages/eventsourcing-postgres/tests",
+    "tests-integration/test_contract_backends.py",
+    "examples/dogschool/test_typing.py",
+    "tests-integration/test_install_alone.py",
+    "tests-integration/test_install_from_clone.py",
+    "tests-integration/test_backend_guide.py",
+    "tests-integration/test_tutorial.py",
+    "tests-integration/test_compat91.py",
+    "tests-integration/test_bench_runs.py",
+    "docs/test_docs_build.py",
+]
+OTHER_PYTHONS_BACKENDS = ["popo", "sqlite"]
+# Their environments need no linters, type checker or documentation builder.
+OTHER_PYTHONS_WITHOUT = ["ruff", "mypy", "sphinx", "furo", "myst-parser"]
 
 
 def distributions() -> list[Path]:
@@ -29,6 +64,46 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> int:
     return subprocess.call(cmd, cwd=ROOT, env=env)
 
 
+def this_python() -> str:
+    return f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def check_coverage() -> int:
+    failed = []
+    for dist in distributions():
+        include = f"{dist.relative_to(ROOT) / 'src'}/*"
+        print(f"\n== branch coverage of {dist.name} ==", flush=True)
+        report = [sys.executable, "-m", "coverage", "report", f"--include={include}"]
+        if run([*report, "--fail-under=100"]) != 0:
+            failed.append(dist.name)
+    if failed:
+        print(f"\nCoverage below 100% in: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    print(f"\nAll {len(distributions())} distributions at 100% branch coverage.")
+    return 0
+
+
+def other_python_run(version: str, paths: list[str], pytest_args: list[str]) -> int:
+    """The suites under Python ``version``, in its environment."""
+    print(f"\n== the suites under Python {version} ==", flush=True)
+    python = envs.ensure_environment(
+        envs.find_python(version),
+        VENVS / f"py{version}",
+        without=OTHER_PYTHONS_WITHOUT,
+    )
+    env = {
+        **os.environ,
+        "VIRTUAL_ENV": str(python.parent.parent),
+        "PATH": f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "EVENTSOURCING_TEST_BACKENDS": os.environ.get(
+            "EVENTSOURCING_TEST_BACKENDS", ",".join(OTHER_PYTHONS_BACKENDS)
+        ),
+    }
+    leave_out = [f"--ignore={p}" for p in OTHER_PYTHONS_LEAVE_OUT]
+    pytest = [str(python), "-m", "pytest", "-n", "auto", "--dist", "worksteal"]
+    return run([*pytest, *leave_out, *paths, *pytest_args], env)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -38,64 +113,75 @@ def main(argv: list[str]) -> int:
         help="run the integration suite on this backend only",
     )
     parser.add_argument("--integration-only", action="store_true")
+    parser.add_argument(
+        "--python",
+        action="append",
+        default=[],
+        help="run under this Python version only (3.12, ...); default: every "
+        "version the distributions declare, or only this one for a focused run",
+    )
     parser.add_argument("-n", "--numprocesses", default="auto")
     args, pytest_args = parser.parse_known_args(argv)
 
     if run([sys.executable, "scripts/version.py", "check"]) != 0:
         return 1
 
+    supported = envs.supported_pythons()
+    if this_python() not in supported:
+        msg = f"This is Python {this_python()}; the distributions declare {supported}."
+        print(msg, file=sys.stderr)
+        return 1
+    focused = bool(args.integration_only or pytest_args or args.backend)
+    pythons = args.python or ([this_python()] if focused else supported)
+
     env = dict(os.environ)
     if args.backend:
         env["EVENTSOURCING_TEST_BACKENDS"] = ",".join(args.backend)
     # The integration suite: contract and scenario tests on every backend, the
-    # examples, which run on every backend too, and the docs' executed examples.
-    integration = ["tests-integration", "examples", "docs"]
+    # examples, which run on every backend too, and the docs' executed examples
+    # (which run on the embedded backends: not needed on one backend alone).
+    on_backends = ["tests-integration", "examples"]
+    integration = [*on_backends, "docs"]
     units = [
         str(d.relative_to(ROOT) / "tests")
         for d in distributions()
         if d.parent.name == "packages"  # example backends' tests run in examples
     ]
-    paths = integration if args.integration_only else [*units, *integration]
-    cov = [f"--cov={d.relative_to(ROOT) / 'src'}" for d in distributions()]
-    pytest = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-n",
-        args.numprocesses,
-        "--dist",
-        "worksteal",
-        *([] if args.integration_only else [*cov, "--cov-report="]),
-        *paths,
-        *pytest_args,
-    ]
-    status = run(pytest, env)
-    if status != 0 or args.integration_only or pytest_args:
-        return status
+    paths = on_backends if args.integration_only else [*units, *integration]
+    # On one backend, only the tests that run on backends (see the root conftest).
+    selection = ["-m", "on_backend"] if args.integration_only else []
 
-    failed = []
-    for dist in distributions():
-        include = f"{dist.relative_to(ROOT) / 'src'}/*"
-        print(f"\n== branch coverage of {dist.name} ==", flush=True)
-        if (
-            run(
-                [
-                    sys.executable,
-                    "-m",
-                    "coverage",
-                    "report",
-                    f"--include={include}",
-                    "--fail-under=100",
-                ]
-            )
-            != 0
-        ):
-            failed.append(dist.name)
-    if failed:
-        print(f"\nCoverage below 100% in: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    print(f"\nAll {len(distributions())} distributions at 100% branch coverage.")
-    return 0
+    timings: list[str] = []
+    status = 0
+    for version in pythons:
+        started = time.monotonic()
+        if version != this_python():
+            try:
+                result = other_python_run(version, [*selection, *paths], pytest_args)
+            except LookupError as error:  # no such interpreter: say so, loudly
+                print(f"\n{error}", file=sys.stderr)
+                result = 1
+        else:
+            cov = [f"--cov={d.relative_to(ROOT) / 'src'}" for d in distributions()]
+            measure = not focused
+            pytest = [
+                *(sys.executable, "-m", "pytest", "-n", args.numprocesses),
+                *("--dist", "worksteal"),
+                *([*cov, "--cov-report="] if measure else []),
+                *selection,
+                *paths,
+                *pytest_args,
+            ]
+            result = run(pytest, env)
+            if result == 0 and measure:
+                result = check_coverage()
+        elapsed = time.monotonic() - started
+        timings.append(f"Python {version}: {'passed' if result == 0 else 'FAILED'}")
+        timings[-1] += f" in {elapsed:.0f} s"
+        status = status or result
+    if len(pythons) > 1:
+        print("\n" + "\n".join(timings), flush=True)
+    return status
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from __future__ import annotations
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 import pytest
-from harness import installed_backends
+from harness import installed_backends, outlives_process
 
 from eventsourcing.application import AggregateNotFound, Application
 from eventsourcing.dispatch import singledispatchmethod
@@ -138,8 +138,10 @@ def test_counters_count_what_the_worlds_make_so(
         runner.stop()
 
 
-# popo keeps nothing between runs, so only durable backends can resume.
-@pytest.mark.parametrize("backend", [b for b in installed_backends() if b != "popo"])
+# Only what outlives the process is there to resume from (each backend says).
+@pytest.mark.parametrize(
+    "backend", [b for b in installed_backends() if outlives_process(b)]
+)
 def test_a_restarted_system_resumes_after_its_last_recorded_position(
     backend_env: dict[str, str], runner_cls: type[Runner]
 ) -> None:

@@ -7,6 +7,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from uuid import uuid4
 
+import eventsourcing_jsonlines.testing
 import pytest
 from eventsourcing_jsonlines import (
     Factory,
@@ -180,9 +181,21 @@ def test_testing_environ_gives_fresh_storage_under_tmp_path(tmp_path: Path) -> N
 
 def test_entry_points_are_registered() -> None:
     (factory,) = entry_points(group="eventsourcing.infrastructure", name="jsonlines")
-    (environ_ep,) = entry_points(
+    (testing_ep,) = entry_points(
         group="eventsourcing.testing.environ", name="jsonlines"
     )
 
     assert factory.load() is Factory
-    assert environ_ep.load() is environ
+    assert testing_ep.load() is eventsourcing_jsonlines.testing
+
+
+def test_test_suites_learn_that_the_files_outlive_the_process(tmp_path: Path) -> None:
+    env = {"INFRASTRUCTURE_FACTORY": "jsonlines", **environ(tmp_path)}
+    factory = InfrastructureFactory.construct("App", env)
+    factory.application_recorder().insert_events([_event()])
+    factory.close()
+
+    assert eventsourcing_jsonlines.testing.outlives_process is True
+    # What a new process would do: read the same settings and find the event.
+    again = InfrastructureFactory.construct("App", env).application_recorder()
+    assert again.max_notification_id() == 1

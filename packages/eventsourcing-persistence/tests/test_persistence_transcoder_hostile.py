@@ -171,7 +171,6 @@ def test_data_nested_100000_deep_raises_transcoding_error(data: bytes) -> None:
         "Data is nested 100000 deep, deeper than the transcoder's "
         "max_nesting_depth (500), so it is not decoded."
     )
-    assert isinstance(e.value.__cause__, RecursionError)
 
 
 def test_unterminated_deep_data_raises_transcoding_error() -> None:

@@ -1,5 +1,6 @@
-"""Fresh storage for test suites: the monorepo's integration suite finds
-:func:`environ` through the entry-point group ``eventsourcing.testing.environ``."""
+"""What test suites need to know about this backend: the monorepo's integration
+suite finds this module through the entry-point group
+``eventsourcing.testing.environ``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["environ"]
+__all__ = ["environ", "outlives_process"]
+
+outlives_process = True
+"""The files outlive the process that wrote them, so tests of restarting run too."""
 
 
 def environ(tmp_path: Path) -> dict[str, str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import json.scanner
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import datetime
@@ -161,7 +162,15 @@ class JSONTranscoder(Transcoder):
                 text = self._encode_with_headroom(obj, error)
             # Nesting d deep takes 2*d characters, so short texts need no scan.
             if len(text) > 2 * self.max_nesting_depth:
-                self._check_nesting(text)
+                depth = self._depth_beyond_limit(text)
+                if depth:
+                    msg = (
+                        f"Object is nested {depth} deep, deeper than the transcoder's "
+                        f"max_nesting_depth ({self.max_nesting_depth}), so it could "
+                        "not be decoded reliably. Please flatten it, or raise "
+                        "max_nesting_depth of the transcoders that write and read it."
+                    )
+                    raise TranscodingError(msg)
             return text.encode("utf-8")
         except TranscodingError:
             raise
@@ -193,6 +202,18 @@ class JSONTranscoder(Transcoder):
         try:
             # str() rather than bytes.decode() also accepts memoryview (psycopg2 bytea).
             text = str(data, "utf-8")
+            # Refused whatever the stack could hold, so that a store reads the same
+            # on every Python (3.13's C scanner goes far deeper than 3.11's).
+            if len(text) > 2 * self.max_nesting_depth:
+                depth = self._depth_beyond_limit(text)
+                if depth:
+                    msg = (
+                        f"Data is nested {depth} deep, deeper than the transcoder's "
+                        f"max_nesting_depth ({self.max_nesting_depth}), so it is not "
+                        "decoded. If it was written with a higher max_nesting_depth, "
+                        "set that value on this transcoder to decode it."
+                    )
+                    raise TranscodingError(msg)
             try:
                 try:
                     obj, end = self._scan_once(text, 0)
@@ -264,19 +285,15 @@ class JSONTranscoder(Transcoder):
                 raise TranscodingError(msg) from error
         return obj
 
-    def _check_nesting(self, text: str) -> None:
+    def _depth_beyond_limit(self, text: str) -> int:
+        """How deeply text nests if that is deeper than the limit, else 0."""
         limit = self.max_nesting_depth
         # An upper bound first, since an exact scan is slow and rarely needed.
         if more_openers_than(limit, text):
             depth = nesting_depth(text)
             if depth > limit:
-                msg = (
-                    f"Object is nested {depth} deep, deeper than the transcoder's "
-                    f"max_nesting_depth ({limit}), so it could not be decoded "
-                    "reliably. Please flatten it, or raise max_nesting_depth of the "
-                    "transcoders that write and read it."
-                )
-                raise TranscodingError(msg)
+                return depth
+        return 0
 
     def _encode_with_headroom(self, obj: Any, error: RecursionError) -> str:
         # The encoder recurses once for each level of nesting, so data nested up to
@@ -287,6 +304,14 @@ class JSONTranscoder(Transcoder):
                 return "".join(self._iterencode(obj, 0))
             except RecursionError:
                 pass
+        # Since Python 3.12 the C accelerator's recursion has a fixed limit of its own
+        # (about 1500 levels in 3.12) that no headroom raises, but the pure-Python
+        # encoder (iterencode() without _one_shot) honours the recursion limit.
+        with recursion_headroom(_PYTHON_FRAMES_PER_LEVEL * self.max_nesting_depth):
+            try:
+                return "".join(self._encoder.iterencode(obj))
+            except RecursionError:
+                pass
         msg = (
             "Object could not be encoded within Python's recursion limit: it "
             "contains itself (a list or dict inside itself), or it is nested far "
@@ -295,28 +320,39 @@ class JSONTranscoder(Transcoder):
         )
         raise TranscodingError(msg) from error
 
+    def _python_decoder(self) -> json.JSONDecoder:
+        decoder = json.JSONDecoder(object_hook=self._decode_obj)
+        # The pure-Python scanner, which the C one replaces when it is available.
+        decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]  # typeshed doesn't declare scan_once
+        return decoder
+
     def _decode_with_headroom(self, text: str, error: RecursionError) -> Any:
+        # decode() refused data nested deeper than the limit, so this data must
+        # decode even from deep in the stack.
         limit = self.max_nesting_depth
-        depth = nesting_depth(text)
-        if depth > limit:
-            msg = (
-                f"Data is nested {depth} deep, deeper than the transcoder's "
-                f"max_nesting_depth ({limit}), so it is not decoded. If it was "
-                "written with a higher max_nesting_depth, set that value on this "
-                "transcoder to decode it."
-            )
-            raise TranscodingError(msg) from error
-        # Data nested up to the limit must decode even from deep in the stack.
         with recursion_headroom(limit):
             try:
                 return self._decoder.decode(text)
             except RecursionError:
                 pass
+        # As for encoding: the C scanner's own recursion limit (Python 3.12+) stops
+        # data that the pure-Python scanner decodes within the recursion limit.
+        with recursion_headroom(_PYTHON_FRAMES_PER_LEVEL * limit):
+            try:
+                return self._python_decoder().decode(text)
+            except RecursionError:
+                pass
         msg = (
-            f"Data nested {depth} deep could not be decoded within Python's recursion "
-            "limit: does a transcoding's decode() recurse without end?"
+            f"Data nested {nesting_depth(text)} deep could not be decoded within "
+            "Python's recursion limit: does a transcoding's decode() recurse without "
+            "end?"
         )
         raise TranscodingError(msg) from error
+
+
+# The pure-Python encoder and scanner call up to three functions for each level of
+# nesting (a transcoded object: _iterencode, default, _iterencode_dict).
+_PYTHON_FRAMES_PER_LEVEL = 3
 
 
 def _unknown_name(name: object) -> UnsupportedTypeError:

@@ -23,6 +23,8 @@ Wrong environment variables raise
 
 from typing import TYPE_CHECKING
 
+# First, so that a missing driver is reported with the way to install it.
+import eventsourcing.postgres._driver  # noqa: F401
 from eventsourcing.postgres._coordination import PostgresLeases, PostgresWakeup
 from eventsourcing.postgres._datastore import InvalidIdentifier, PostgresDatastore
 from eventsourcing.postgres._factory import Factory

@@ -206,15 +206,22 @@ class SQLiteDatastore:
                 check_same_thread=False,
                 uri=self._uri,
             )
-            if not self.is_memory:
+        except sqlite3.Error as e:
+            msg = f"Could not open SQLite database {self.db_name!r}: {e}"
+            raise translate_error(e, msg) from e
+        if not self.is_memory:
+            try:
                 self._use_wal(connection)
                 # FULL (SQLite's default) syncs the WAL at each commit, so what
                 # was committed survives a power loss; NORMAL only an application
                 # crash (see the durability page of the documentation).
                 connection.execute(f"PRAGMA synchronous={self.synchronous}")
-        except sqlite3.Error as e:
-            msg = f"Could not open SQLite database {self.db_name!r}: {e}"
-            raise translate_error(e, msg) from e
+            except sqlite3.Error as e:
+                # Nobody else holds it: close it now rather than leave it to the
+                # garbage collector (which Python 3.13 reports as a ResourceWarning).
+                connection.close()
+                msg = f"Could not open SQLite database {self.db_name!r}: {e}"
+                raise translate_error(e, msg) from e
         return connection
 
     def _use_wal(self, connection: sqlite3.Connection) -> None:
