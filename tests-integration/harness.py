@@ -92,6 +92,13 @@ def outlives_process(backend: str) -> bool:
     return result
 
 
+def keeps_positions(backend: str) -> bool:
+    """Whether ``backend``'s factory has tracking recorders (an optional part of a
+    backend: without them, projections keep their views in another backend)."""
+    (entry_point,) = entry_points(group="eventsourcing.infrastructure", name=backend)
+    return entry_point.load().tracking_recorder_base is not None
+
+
 def environ_for(
     backend: str, tmp_path: Path, postgres: dict[str, str]
 ) -> dict[str, str]:

@@ -13,7 +13,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from harness import environ_for, installed_backends
+from harness import environ_for, installed_backends, keeps_positions
 
 import eventsourcing.testing as contract
 from eventsourcing.persistence import (
@@ -97,13 +97,17 @@ def factory_case(backend: str) -> type[Any]:
             "expected_aggregate_recorder_class": AggregateRecorder,
             "expected_application_recorder_class": ApplicationRecorder,
             "expected_process_recorder_class": ProcessRecorder,
-            "expected_tracking_recorder_class": TrackingRecorder,
+            "expected_tracking_recorder_class": (
+                TrackingRecorder if keeps_positions(backend) else None
+            ),
         },
     )
 
 
 for _backend in installed_backends():
     for _mixin, _case in CASES:
+        if _case is contract.TrackingRecorderTestCase and not keeps_positions(_backend):
+            continue  # optional: the factory case checks that it says so
         _name = f"Test{_case.__name__.removesuffix('TestCase')}On_{_backend}"
         globals()[_name] = type(
             _name, (_mixin, _case), {"backend": _backend, "__module__": __name__}

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import installed_backends
+from harness import installed_backends, outlives_process
 from projection_views import (
     Account,
     Entries,
@@ -155,7 +155,7 @@ def test_concurrent_writers_while_a_projection_tails_miss_nothing_and_repeat_not
         assert len(rows) == writers * per_writer
 
 
-DURABLE = [b for b in installed_backends() if b != "popo"]
+DURABLE = [b for b in installed_backends() if outlives_process(b)]
 
 
 @pytest.mark.parametrize("backend", DURABLE)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from harness import installed_backends
+from harness import installed_backends, outlives_process
 
 from eventsourcing.projection import ProjectionRunner
 from examples.orders.application import Shop
@@ -60,8 +60,10 @@ def test_the_view_answers_what_the_aggregates_cannot_answer_cheaply(
             shop.cancel_order(first)
 
 
-# popo keeps nothing once its application is gone, so only durable backends resume.
-@pytest.mark.parametrize("backend", [b for b in installed_backends() if b != "popo"])
+# Memory keeps nothing once its application is gone, so only durable backends resume.
+@pytest.mark.parametrize(
+    "backend", [b for b in installed_backends() if outlives_process(b)]
+)
 def test_the_view_resumes_where_it_stopped(view_env: dict[str, str]) -> None:
     with ProjectionRunner(Shop, CustomerOrders, OrdersView, view_env) as runner:
         order_id = runner.app.place_order("dave", 100)
