@@ -120,7 +120,8 @@ def test_each_order_reads_no_more_stored_events_however_many_came_before(
             reads_per_order.append(sum(reads for (reads,) in counters) - before)
         totals = sales.totals()
 
-    assert totals is not None and totals.version > 8 * SNAPSHOT_INTERVAL
+    assert totals is not None
+    assert totals.version > 8 * SNAPSHOT_INTERVAL
     # Sales replays fewer than SNAPSHOT_INTERVAL events after a snapshot of each
     # of its two aggregates, and Orders replays an order of at most 5 events once
     # per command, so at most 10 events. Without snapshots the last orders
