@@ -236,7 +236,7 @@ def test_rerun_after_a_workload_shows_the_first_and_last_of_the_log(
 
 
 def test_events_of_a_long_run_show_the_first_and_last_ten(
-    demo_dir: Path, capsys: pytest.CaptureFixture[str]
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     with running({"INFRASTRUCTURE_FACTORY": "popo"}) as (orders, _):
         for order in plan_orders(30, seed=1):
