@@ -71,7 +71,11 @@ def test_first_run_explains_then_second_run_rebuilds_from_stored_events(
     out = run(capsys)
     assert "Sales is a process application in a System" in out
     assert f"Sales snapshots its totals every {SNAPSHOT_INTERVAL} events" in out
-    assert "SQLite file .demo-data/demo.sqlite" in out
+    assert (
+        "Storage: SQLite files .demo-data/orders.sqlite and .demo-data/sales.sqlite\n"
+        "(One file per application; set INFRASTRUCTURE_FACTORY to use another "
+        "backend.)"
+    ) in out
     assert "No stored events yet: starting fresh." in out
     assert "> create_order('Ada')" in out
     assert "rejected: Order" in out
@@ -81,7 +85,8 @@ def test_first_run_explains_then_second_run_rebuilds_from_stored_events(
     assert "section 1,9 " in out
     assert "revenue:    17.75" in out
     assert "notifications 1 to 9 (of 9), each exactly once" in out
-    assert (demo_dir / ".demo-data" / "demo.sqlite").is_file()
+    assert (demo_dir / ".demo-data" / "orders.sqlite").is_file()
+    assert (demo_dir / ".demo-data" / "sales.sqlite").is_file()
 
     out = run(capsys)
     assert "Found 9 stored events of Orders and 7 of Sales" in out
@@ -206,8 +211,7 @@ def test_quiet_prints_a_short_summary(
     )
     assert sales_line.endswith(f" events, processed Orders up to #{events}")
     assert data_line == (
-        "Data:   SQLite file .demo-data/demo.sqlite (set INFRASTRUCTURE_FACTORY to "
-        "use another backend)"
+        "Data:   SQLite files .demo-data/orders.sqlite and .demo-data/sales.sqlite"
     )
 
     out = run(capsys, "--quiet", "--workload", "10")
@@ -282,6 +286,7 @@ def test_demo_uses_the_environment_when_a_backend_is_set(
     out = run(capsys, "--reset")
     assert "The backend configured by the environment keeps its data." in out
     assert "backend 'popo', configured by the environment" in out
+    assert "set INFRASTRUCTURE_FACTORY" not in out
     assert "No stored events yet" in out
     assert not (demo_dir / ".demo-data").exists()
 
