@@ -48,7 +48,9 @@ def run_demo(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     environ = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("INFRASTRUCTURE_FACTORY", "PERSISTENCE_MODULE", "FORCE_COLOR")
+        if k not in ("INFRASTRUCTURE_FACTORY", "PERSISTENCE_MODULE")
+        # These make rich treat any output as a terminal.
+        and k not in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
         and not k.startswith(("SQLITE_", "POSTGRES_", "CIPHER_", "COMPRESSOR_"))
     }
     environ["PYTHONPATH"] = os.pathsep.join(
