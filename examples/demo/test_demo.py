@@ -1,27 +1,61 @@
-"""The demo, run as the README runs it (``python -m examples.demo``) in a fresh
-folder: twice, to see the state rebuilt; with a workload; and reset."""
+"""The demo, run as the README runs it in a fresh folder: twice, to see the state
+rebuilt; with a workload, piped and on a terminal; quietly; and reset."""
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from eventsourcing.persistence import EventStore
+
+from .__main__ import main
+from .application import SNAPSHOT_INTERVAL, running
+from .progress import PlainProgress, progress
+from .report import money, show_events
+from .workload import plan_orders, send
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+PROGRESS_LINE = re.compile(
+    r"  \d+/\d+ commands \(\d+%\), [\d,]+/s, (ETA \d+s|done in [\d.]+s)"
+)
 
 
-def run_demo(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+@pytest.fixture
+def demo_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh folder to run the demo in, with no backend set by the environment."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("INFRASTRUCTURE_FACTORY", raising=False)
+    monkeypatch.delenv("PERSISTENCE_MODULE", raising=False)
+    return tmp_path
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    assert main(list(args)) == 0
+    return capsys.readouterr().out
+
+
+def run_demo(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Runs ``python -m examples.demo`` with its output piped, as in a CI log."""
     environ = {
         k: v
         for k, v in os.environ.items()
         if k not in ("INFRASTRUCTURE_FACTORY", "PERSISTENCE_MODULE")
+        # These make rich treat any output as a terminal.
+        and k not in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
         and not k.startswith(("SQLITE_", "POSTGRES_", "CIPHER_", "COMPRESSOR_"))
     }
     environ["PYTHONPATH"] = os.pathsep.join(
         [str(ROOT), *filter(None, [environ.get("PYTHONPATH")])]
     )
-    environ.update(env)
     return subprocess.run(
         [sys.executable, "-m", "examples.demo", *args],
         cwd=cwd,
@@ -33,11 +67,17 @@ def run_demo(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[s
     )
 
 
-def test_demo_first_run_then_state_rebuilt_on_second(tmp_path: Path) -> None:
-    first = run_demo(tmp_path)
-    assert first.returncode == 0, first.stderr
-    out = first.stdout
-    assert "SQLite file .demo-data/demo.sqlite" in out
+def test_first_run_explains_then_second_run_rebuilds_from_stored_events(
+    demo_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = run(capsys)
+    assert "Sales is a process application in a System" in out
+    assert f"Sales snapshots its totals every {SNAPSHOT_INTERVAL} events" in out
+    assert (
+        "Storage: SQLite files .demo-data/orders.sqlite and .demo-data/sales.sqlite\n"
+        "(One file per application; set INFRASTRUCTURE_FACTORY to use another "
+        "backend.)"
+    ) in out
     assert "No stored events yet: starting fresh." in out
     assert "> create_order('Ada')" in out
     assert "rejected: Order" in out
@@ -47,11 +87,10 @@ def test_demo_first_run_then_state_rebuilt_on_second(tmp_path: Path) -> None:
     assert "section 1,9 " in out
     assert "revenue:    17.75" in out
     assert "notifications 1 to 9 (of 9), each exactly once" in out
-    assert (tmp_path / ".demo-data" / "demo.sqlite").is_file()
+    assert (demo_dir / ".demo-data" / "orders.sqlite").is_file()
+    assert (demo_dir / ".demo-data" / "sales.sqlite").is_file()
 
-    second = run_demo(tmp_path)
-    assert second.returncode == 0, second.stderr
-    out = second.stdout
+    out = run(capsys)
     assert "Found 9 stored events of Orders and 7 of Sales" in out
     assert "rebuilt from 4 events (version 4)" in out
     assert "Sales has processed Orders' notifications up to #9." in out
@@ -61,39 +100,203 @@ def test_demo_first_run_then_state_rebuilt_on_second(tmp_path: Path) -> None:
     assert "notifications 1 to 18 (of 18), each exactly once" in out
 
 
-def test_demo_workload_shows_progress_and_throughput(tmp_path: Path) -> None:
+def count_reads(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the events (or snapshots) read from the store, in a one-item list."""
+    reads = [0]
+    original = store.get
+
+    def get(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        events = list(original(*args, **kwargs))
+        reads[0] += len(events)
+        return iter(events)
+
+    monkeypatch.setattr(store, "get", get)
+    return reads
+
+
+def test_each_order_reads_no_more_stored_events_however_many_came_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with running({"INFRASTRUCTURE_FACTORY": "popo"}) as (orders, sales):
+        stores = [orders.events, sales.events, sales.snapshots]
+        counters = [count_reads(store, monkeypatch) for store in stores if store]
+        reads_per_order = []
+        for order in plan_orders(200, seed=1):
+            before = sum(reads for (reads,) in counters)
+            send(orders, order, done=lambda: None)
+            reads_per_order.append(sum(reads for (reads,) in counters) - before)
+        totals = sales.totals()
+
+    assert totals is not None
+    assert totals.version > 12 * SNAPSHOT_INTERVAL
+    # For each of its two aggregates Sales reads a snapshot and fewer than
+    # SNAPSHOT_INTERVAL events after it; Orders replays the order for each
+    # command after the first, 1 + 2 + 3 + 4 events at most. Without snapshots
+    # the last orders would each read an event of every earlier placed order.
+    assert max(reads_per_order) <= 2 * SNAPSHOT_INTERVAL + 10
+
+
+def test_piped_workload_prints_a_plain_progress_line_each_tenth(
+    tmp_path: Path,
+) -> None:
     result = run_demo(tmp_path, "--workload", "20")
     assert result.returncode == 0, result.stderr
     out = result.stdout
+    assert "\r" not in out
+    assert "\x1b" not in out
+    lines = [line for line in out.splitlines() if PROGRESS_LINE.fullmatch(line)]
+    assert len(lines) == 10
+    assert "(10%)" in lines[0]
+    assert re.fullmatch(r"  (\d+)/\1 commands \(100%\), .*done in .*", lines[-1])
     assert "Workload: 20 orders" in out
-    assert "[##############################] 100%  20/20 orders" in out
     assert "orders/s" in out
     assert "events/s" in out
     assert "Sales has processed Orders' notifications 1 to" in out
 
 
-def test_demo_reset_deletes_the_data_folder(tmp_path: Path) -> None:
-    assert run_demo(tmp_path).returncode == 0
-    assert (tmp_path / ".demo-data").is_dir()
-
-    reset = run_demo(tmp_path, "--reset")
-    assert reset.returncode == 0, reset.stderr
-    assert "Deleted .demo-data/." in reset.stdout
-    assert not (tmp_path / ".demo-data").exists()
-
-    again = run_demo(tmp_path, "--reset")
-    assert "Nothing to delete" in again.stdout
-
-
-def test_demo_uses_the_environment_when_a_backend_is_set(tmp_path: Path) -> None:
-    result = run_demo(tmp_path, INFRASTRUCTURE_FACTORY="popo")
-    assert result.returncode == 0, result.stderr
-    assert "backend 'popo', configured by the environment" in result.stdout
-    assert "No stored events yet" in result.stdout
-    assert not (tmp_path / ".demo-data").exists()
+def test_plain_progress_states_count_percent_rate_and_eta() -> None:
+    lines: list[str] = []
+    now = [0.0]
+    plain = PlainProgress(20000, "commands", write=lines.append, clock=lambda: now[0])
+    for _ in range(4000):
+        now[0] += 1 / 1000
+        plain.advance()
+    assert lines == [
+        "  2000/20000 commands (10%), 1,000/s, ETA 18s",
+        "  4000/20000 commands (20%), 1,000/s, ETA 16s",
+    ]
 
 
-def test_demo_refuses_an_empty_workload(tmp_path: Path) -> None:
-    result = run_demo(tmp_path, "--workload", "0")
-    assert result.returncode == 2
-    assert "--workload must be at least 1, not 0" in result.stderr
+def test_plain_progress_of_a_few_commands_writes_each_line_once() -> None:
+    lines: list[str] = []
+    plain = PlainProgress(3, "commands", write=lines.append, clock=lambda: 1.0)
+    for _ in range(3):
+        plain.advance()
+    assert [line.split(",")[0] for line in lines] == [
+        "  1/3 commands (33%)",
+        "  2/3 commands (66%)",
+        "  3/3 commands (100%)",
+    ]
+
+
+def test_terminal_progress_shows_count_rate_and_eta() -> None:
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, color_system=None, width=100)
+    with progress(20, "commands", console) as done:
+        for _ in range(20):
+            done()
+    drawn = screen.getvalue()
+    assert "20/20 commands" in drawn
+    assert re.search(r"[\d,]+ commands/s", drawn)
+    assert "ETA 0:00:00" in drawn
+
+
+def test_quiet_prints_a_short_summary(
+    demo_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "--workload", "50")
+    planned = plan_orders(50)
+    # The quiet run sends the scripted commands too: 3 orders, 9 events, 2 placed.
+    events = sum(order.commands for order in planned) + 9
+    placed = sum(order.placed for order in planned) + 2
+    revenue = sum(
+        sum(quantity * cents for _, quantity, cents in order.items)
+        for order in planned
+        if order.placed
+    )
+
+    out = run(capsys, "--quiet")
+    orders_line, sales_line, data_line = out.splitlines()
+    assert orders_line == f"Orders: 53 orders, {events} events"
+    assert sales_line.startswith(
+        f"Sales:  {placed} placed, revenue {money(revenue + 1775)}; "
+    )
+    assert sales_line.endswith(f" events, processed Orders up to #{events}")
+    assert data_line == (
+        "Data:   SQLite files .demo-data/orders.sqlite and .demo-data/sales.sqlite"
+    )
+
+    out = run(capsys, "--quiet", "--workload", "10")
+    commands = sum(order.commands for order in plan_orders(10))
+    assert len(out.splitlines()) == 4
+    assert out.startswith(f"Workload: 10 orders, {commands} commands in ")
+
+
+def test_rerun_after_a_workload_shows_the_first_and_last_of_the_log(
+    demo_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "--workload", "100")
+    stored = sum(order.commands for order in plan_orders(100))  # an event each
+    last = stored + 9  # and the rerun's scripted commands
+    tail_start = (last - 1) // 10 * 10 - 9  # the sections of the last 20 or fewer
+
+    out = run(capsys)
+    assert len(out.splitlines()) < 90
+    assert f"Found {stored} stored events of Orders" in out
+    assert "... and 92 earlier orders" in out
+    assert "section 21,30 " in out
+    assert f"... notifications #31 to #{tail_start - 1} not shown ..." in out
+    assert f"section {tail_start},{tail_start + 9} " in out
+    assert f"section {tail_start + 10},{last} " in out
+    assert f"notifications 1 to {last} (of {last}), each exactly once" in out
+
+
+def test_events_of_a_long_run_show_the_first_and_last_ten(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with running({"INFRASTRUCTURE_FACTORY": "popo"}) as (orders, _):
+        for order in plan_orders(30, seed=1):
+            send(orders, order, done=lambda: None)
+        capsys.readouterr()
+        show_events(orders, after=5)
+    shown = [line.split()[0] for line in capsys.readouterr().out.splitlines()[3:]]
+    last = orders.recorder.max_notification_id()
+    assert shown == [
+        *(f"#{i}" for i in range(6, 16)),
+        "...",
+        *(f"#{i}" for i in range(last - 9, last + 1)),
+    ]
+
+
+def test_reset_deletes_the_data_folder_then_starts_afresh(
+    demo_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys)
+
+    out = run(capsys, "--reset")
+    assert out.startswith("Deleted .demo-data/.\n")
+    assert "No stored events yet: starting fresh." in out
+    assert "notifications 1 to 9 (of 9)" in out
+
+    out = run(capsys, "--reset", "--quiet")
+    assert out.startswith("Deleted .demo-data/.\nOrders: 3 orders, 9 events\n")
+
+
+def test_reset_without_a_data_folder_says_there_is_nothing_to_delete(
+    demo_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = run(capsys, "--reset", "--quiet")
+    assert out.startswith("Nothing to delete: there is no .demo-data/ here.\n")
+
+
+def test_demo_uses_the_environment_when_a_backend_is_set(
+    demo_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("INFRASTRUCTURE_FACTORY", "popo")
+    out = run(capsys, "--reset")
+    assert "The backend configured by the environment keeps its data." in out
+    assert "backend 'popo', configured by the environment" in out
+    assert "set INFRASTRUCTURE_FACTORY" not in out
+    assert "No stored events yet" in out
+    assert not (demo_dir / ".demo-data").exists()
+
+
+def test_demo_refuses_an_empty_workload(
+    demo_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--workload", "0"])
+    assert exit_info.value.code == 2
+    assert "--workload must be at least 1, not 0" in capsys.readouterr().err
