@@ -19,13 +19,19 @@ BUILD_SCRIPT = Path(__file__).resolve().parent / "scripts" / "build.py"
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Marks ``on_backend`` each test that runs on one backend of several: those
     parametrized by the ``backend`` fixture and the contract cases generated for
-    each backend. ``hatch run integration NAME`` runs these alone."""
+    each backend. ``hatch run integration NAME`` runs these alone. Marks
+    ``postgres`` each test that runs on PostgreSQL, so the other Pythons' runs
+    can leave them out."""
     for item in items:
         callspec = getattr(item, "callspec", None)
+        params = list(callspec.params.values()) if callspec is not None else []
         on_param = callspec is not None and "backend" in callspec.params
-        on_class = isinstance(getattr(getattr(item, "cls", None), "backend", None), str)
-        if on_param or on_class:
+        cls_backend = getattr(getattr(item, "cls", None), "backend", None)
+        if on_param or isinstance(cls_backend, str):
             item.add_marker(pytest.mark.on_backend)
+        fixtures = getattr(item, "fixturenames", ())
+        if "postgres_env" in fixtures or "postgres" in [*params, cls_backend]:
+            item.add_marker(pytest.mark.postgres)
 
 
 @pytest.fixture(autouse=True)

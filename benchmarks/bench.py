@@ -1,6 +1,6 @@
 """Print throughput figures for each backend, with raw-driver floors and targets.
 
-Usage: ``hatch run bench [--quick] [--backend NAME ...] [--section NAME ...]``
+Usage: ``hatch run bench [--quick | --smoke] [--backend NAME ...] [--section NAME ...]``
 (or ``python benchmarks/bench.py``). Backends: ``popo``, ``sqlite`` (both
 ``sqlite:memory``, a plain ":memory:" database, and ``sqlite:file``) and
 ``postgres`` (the server named by ``POSTGRES_HOST``, ``POSTGRES_DBNAME`` and
@@ -296,13 +296,19 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small numbers, fast")
     parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny numbers, once: checks that every figure prints (the numbers "
+        "mean nothing)",
+    )
+    parser.add_argument(
         "--backend", action="append", choices=sorted(ALIASES), help="repeatable"
     )
     parser.add_argument(
         "--section", action="append", choices=SECTIONS, help="repeatable"
     )
     args = parser.parse_args(argv)
-    cfg = Config.make(quick=args.quick)
+    cfg = Config.make(quick=args.quick, smoke=args.smoke)
     names = args.backend or ["popo", "sqlite", "postgres"]
     chosen = {backend for name in names for backend in ALIASES[name]}
     backends = [b for b in BACKENDS if b in chosen]

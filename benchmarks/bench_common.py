@@ -47,7 +47,16 @@ class Config:
     quick: bool = False  # small numbers, fast
 
     @classmethod
-    def make(cls, *, quick: bool) -> Config:
+    def make(cls, *, quick: bool, smoke: bool = False) -> Config:
+        if smoke:  # only that every figure prints: its numbers mean nothing
+            return cls(
+                events=30,
+                reads=200,
+                aggregates=5,
+                system_aggregates=5,
+                repeats=1,
+                quick=True,
+            )
         if quick:
             return cls(
                 events=300,

@@ -1,4 +1,9 @@
-"""The documentation builds with nitpicky references and warnings as errors."""
+"""The documentation builds with nitpicky references and warnings as errors.
+
+The test reads and resolves every page with Sphinx's dummy builder, which emits
+the same warnings as the HTML build (references are resolved for every builder)
+in half the time, without writing pages (``hatch run docs`` writes them).
+"""
 
 from __future__ import annotations
 
@@ -20,16 +25,17 @@ def test_docs_build_without_warnings(tmp_path: Path) -> None:
             "--keep-going",
             "-q",
             "-b",
-            "html",
+            "dummy",
             "-d",
             str(tmp_path / "doctrees"),
             str(DOCS),
-            str(tmp_path / "html"),
+            str(tmp_path / "out"),
         ],
         capture_output=True,
         text=True,
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "html" / "index.html").is_file()
-    assert (tmp_path / "html" / "api.html").is_file()
+    doctrees = {p.stem for p in (tmp_path / "doctrees").glob("*.doctree")}
+    pages = {p.stem for p in DOCS.glob("*.md")}
+    assert pages <= doctrees, pages - doctrees

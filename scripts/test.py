@@ -30,7 +30,8 @@ VENVS = ROOT / ".venvs"
 # Python distributions), the examples, the documentation's examples, and the
 # integration scenarios, on the embedded backends (popo and SQLite). Left out,
 # since it runs under the first Python and does not change with the interpreter:
-# PostgreSQL, which needs its server and a driver built for each Python, and whose
+# PostgreSQL (its unit tests, and every test that the root conftest marks postgres),
+# which needs its server and a driver built for each Python, and whose
 # module has nothing version-specific; the contract cases on each backend (each
 # embedded backend's unit tests run the same cases); the type check of the typed
 # example; and what tests the repository and its pure-Python packaging (the
@@ -83,7 +84,9 @@ def check_coverage() -> int:
     return 0
 
 
-def other_python_run(version: str, paths: list[str], pytest_args: list[str]) -> int:
+def other_python_run(
+    version: str, selection: list[str], paths: list[str], pytest_args: list[str]
+) -> int:
     """The suites under Python ``version``, in its environment."""
     print(f"\n== the suites under Python {version} ==", flush=True)
     python = envs.ensure_environment(
@@ -99,9 +102,12 @@ def other_python_run(version: str, paths: list[str], pytest_args: list[str]) -> 
             "EVENTSOURCING_TEST_BACKENDS", ",".join(OTHER_PYTHONS_BACKENDS)
         ),
     }
+    # --ignore leaves out what pytest finds in a folder, not a folder it is given.
+    paths = [p for p in paths if p not in OTHER_PYTHONS_LEAVE_OUT]
     leave_out = [f"--ignore={p}" for p in OTHER_PYTHONS_LEAVE_OUT]
+    markers = " and ".join([*selection, "not postgres"])
     pytest = [str(python), "-m", "pytest", "-n", "auto", "--dist", "worksteal"]
-    return run([*pytest, *leave_out, *paths, *pytest_args], env)
+    return run([*pytest, *leave_out, "-m", markers, *paths, *pytest_args], env)
 
 
 def main(argv: list[str]) -> int:
@@ -149,7 +155,7 @@ def main(argv: list[str]) -> int:
     ]
     paths = on_backends if args.integration_only else [*units, *integration]
     # On one backend, only the tests that run on backends (see the root conftest).
-    selection = ["-m", "on_backend"] if args.integration_only else []
+    selection = ["on_backend"] if args.integration_only else []
 
     timings: list[str] = []
     status = 0
@@ -157,7 +163,7 @@ def main(argv: list[str]) -> int:
         started = time.monotonic()
         if version != this_python():
             try:
-                result = other_python_run(version, [*selection, *paths], pytest_args)
+                result = other_python_run(version, selection, paths, pytest_args)
             except LookupError as error:  # no such interpreter: say so, loudly
                 print(f"\n{error}", file=sys.stderr)
                 result = 1
@@ -168,7 +174,7 @@ def main(argv: list[str]) -> int:
                 *(sys.executable, "-m", "pytest", "-n", args.numprocesses),
                 *("--dist", "worksteal"),
                 *([*cov, "--cov-report="] if measure else []),
-                *selection,
+                *(["-m", *selection] if selection else []),
                 *paths,
                 *pytest_args,
             ]

@@ -1,4 +1,4 @@
-"""The benchmark script still runs: a quick pass over POPO and SQLite prints every
+"""The benchmark script still runs: a smoke pass (tiny numbers, once) over POPO and SQLite prints every
 figure (no timing is asserted; the numbers are for people to read)."""
 
 from __future__ import annotations
@@ -40,12 +40,12 @@ FIGURES = [
 ]
 
 
-def test_quick_bench_prints_every_figure_for_popo_and_sqlite() -> None:
+def test_smoke_bench_prints_every_figure_for_popo_and_sqlite() -> None:
     result = subprocess.run(
         [
             sys.executable,
             str(ROOT / "benchmarks" / "bench.py"),
-            "--quick",
+            "--smoke",
             "--backend",
             "popo",
             "--backend",

@@ -16,11 +16,10 @@ import contextlib
 import logging
 import math
 import random
-import signal
 import threading
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from eventsourcing.persistence import (
     ConfigurationError,
@@ -32,11 +31,10 @@ from eventsourcing.persistence import (
 )
 
 from ._application import Follower
+from ._signals import stop_on_signals
 from ._sources import LeaderSource, open_leader
 
 if TYPE_CHECKING:
-    from types import FrameType
-
     from eventsourcing.persistence import Leases, Wakeup
 
     from ._definition import System
@@ -175,33 +173,30 @@ class Worker:
         self._ran = True
         if handle_signals is None:
             handle_signals = threading.current_thread() is threading.main_thread()
-        previous: dict[signal.Signals, Any] = {}
-        if handle_signals:
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                previous[signum] = signal.signal(signum, self._on_signal)
-        try:
-            self._start()
+        with (
+            stop_on_signals(self._on_signal)
+            if handle_signals
+            else contextlib.nullcontext()
+        ):
             try:
-                self._loop()
-            except BaseException:
-                if not self._stopping.is_set():
-                    logger.exception(
-                        "Worker %s of %s failed", self.identity, self.app_name
-                    )
-                raise
-        finally:
-            self._shutdown()
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
+                self._start()
+                try:
+                    self._loop()
+                except BaseException:
+                    if not self._stopping.is_set():
+                        logger.exception(
+                            "Worker %s of %s failed", self.identity, self.app_name
+                        )
+                    raise
+            finally:
+                self._shutdown()
 
-    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        if self._stopping.is_set() and signum == signal.SIGINT:
-            raise KeyboardInterrupt
+    def _on_signal(self, name: str) -> None:
         logger.info(
             "Worker %s of %s stops (%s): finishing the notification in hand",
             self.identity,
             self.app_name,
-            signal.Signals(signum).name,
+            name,
         )
         self.stop()
 

@@ -1,0 +1,57 @@
+"""SIGTERM and SIGINT as requests to stop, handled without taking a lock.
+
+A Python signal handler runs in the main thread between two of its bytecodes,
+possibly while that thread holds a lock: the lock of a ``threading.Event`` it is
+waiting on, or of a logging handler. A handler that sets an event or logs could
+then wait for itself forever (a worker once hung on SIGTERM this way). So the
+handler here only writes the signal's number to a pipe, and a thread of its
+own reads it and asks to stop, taking whatever locks that needs.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+@contextmanager
+def stop_on_signals(stop: Callable[[str], None]) -> Iterator[None]:
+    """Within the block (entered in the main thread), SIGTERM or SIGINT calls
+    ``stop`` with the signal's name, from another thread; a second signal, once
+    SIGINT, raises ``KeyboardInterrupt`` at once. The previous handlers are put
+    back afterwards."""
+    read_end, write_end = os.pipe()
+    signalled = False
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        nonlocal signalled
+        if signalled and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        signalled = True
+        os.write(write_end, bytes([signum]))
+
+    def relay() -> None:
+        received = os.read(read_end, 1)
+        if received:  # empty when the block ends without a signal
+            stop(signal.Signals(received[0]).name)
+
+    thread = threading.Thread(target=relay, name="eventsourcing-signals", daemon=True)
+    thread.start()
+    previous: dict[signal.Signals, Any] = {}
+    try:
+        for signum in STOP_SIGNALS:
+            previous[signum] = signal.signal(signum, on_signal)
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        os.close(write_end)  # ends the relay if no signal came
+        thread.join()
+        os.close(read_end)
