@@ -66,7 +66,9 @@ class ProjectionProcessor:
 
     def process_page(self) -> bool:
         """Processes the next page of notifications, if any; tells whether the
-        log has nothing more for now."""
+        log has nothing more for now (or the processor was stopped)."""
+        if self._stopping.is_set():
+            return True
         subscription = self.subscription
         page, position, caught_up = subscription.read_page()
         if position <= self._recorded:

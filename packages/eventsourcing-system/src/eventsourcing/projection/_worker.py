@@ -299,7 +299,8 @@ class ProjectionWorker(Generic[TApplication, TView]):
                 continue
             self._failures = 0
             if caught_up:
-                self._wait(processor, min(deadline, time.monotonic() + self.poll_interval))
+                next_poll = time.monotonic() + self.poll_interval
+                self._wait(processor, min(deadline, next_poll))
 
     def _wait(self, processor: ProjectionProcessor, until: float) -> None:
         """Waits until new notifications may have been committed, or ``until``."""

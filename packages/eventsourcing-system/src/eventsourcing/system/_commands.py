@@ -349,7 +349,11 @@ class RunProjectionCommand(Command):
     def run(self, args: argparse.Namespace, output: Output) -> int:
         app_class, projection_class, view_class = _load_projection(args)
         worker: ProjectionWorker[Any, Any] = ProjectionWorker(
-            app_class, projection_class, view_class, _env(args), page_size=args.page_size
+            app_class,
+            projection_class,
+            view_class,
+            _env(args),
+            page_size=args.page_size,
         )
         _run_logged(worker, output)
         return 0
