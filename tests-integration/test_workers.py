@@ -4,8 +4,9 @@ moments while the leader keeps writing (on PostgreSQL, database sessions are
 killed at random too), and in the end every notification was
 processed exactly once, each aggregate's events in order, no partition was ever
 held by two workers at once, and a killed worker's partitions were taken over
-within the lease interval. Also: a killed listening connection, and the
-documentation's system of section 1.7 run by a worker."""
+within the lease interval. Also: a killed listening connection, the
+documentation's system of section 1.7 run by a worker, and projection workers
+(``run-projection``) stopped by SIGTERM while the application writes."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import json
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -29,9 +31,11 @@ import psycopg2
 import pytest
 import section17
 import worker_apps
+from projection_views import Entries, EntriesView, Ledger
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.projection import construct_view, projection_status
 from eventsourcing.system import SingleThreadedRunner, Worker, status
 
 HERE = Path(__file__).resolve().parent
@@ -50,22 +54,16 @@ class WorkerProcess:
     out: Path
     topic: str = "worker_apps:system"
     app: str = "Results"
+    # The command's arguments, when not those of `run` (`run-projection ...`).
+    command: list[str] | None = None
     killed_at: float | None = None
     proc: subprocess.Popen[bytes] = field(init=False)
 
     def __post_init__(self) -> None:
+        command = self.command or ["run", self.topic, "--app", self.app]
         with self.out.open("wb") as out:
             self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "eventsourcing.system",
-                    "run",
-                    self.topic,
-                    "--app",
-                    self.app,
-                    "--json",
-                ],
+                [sys.executable, "-m", "eventsourcing.system", *command, "--json"],
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -476,3 +474,135 @@ def test_the_section_17_system_run_by_a_worker_ends_as_with_one_thread(
         "internet": 1,
         "satellites": 0,
     }
+
+
+PROJECTION_COMMAND = [
+    "run-projection",
+    "projection_views:Ledger",
+    "projection_views:Entries",
+    "projection_views:EntriesView",
+    "--page-size",
+    "10",
+]
+
+
+def projection_workers(settings: dict[str, str], tmp_path: Path) -> None:
+    """Two projection workers of one view while the ledger writes: one processes
+    and the other waits; SIGTERMed, the first exits 0 at once with its view in
+    step with its position, and the second takes over; the second is killed
+    (SIGKILL), and of two more, one resumes where the view stops, and the one
+    waiting stops at once on SIGTERM too. No entry is missed or processed
+    twice."""
+    env = worker_env(settings)
+    outputs = iter(tmp_path / f"projection{i}.jsonl" for i in range(10))
+
+    def start() -> WorkerProcess:
+        worker = WorkerProcess(
+            env, next(outputs), app="Entries", command=PROJECTION_COMMAND
+        )
+        # Until it runs, a worker has not taken over SIGTERM.
+        wait_for(lambda: worker.is_running() or worker.proc.poll() is not None, 30)
+        assert worker.proc.poll() is None, worker.out.read_text()[-3000:]
+        return worker
+
+    def holds(worker: WorkerProcess) -> bool:
+        changes = [c["lease_change"] for c in worker.lease_changes()]
+        return changes[-1:] == ["acquired"]
+
+    ledger = Ledger(env=settings)
+    account_id = ledger.open()
+    expected = [(ledger.enter(account_id, n), n) for n in range(1, 51)]
+    view = construct_view(Entries, EntriesView, settings)
+    writing = threading.Event()
+
+    def write() -> None:
+        with Ledger(env=settings) as writer:
+            while not writing.is_set():
+                amount = len(expected) + 1
+                expected.append((writer.enter(account_id, amount), amount))
+                time.sleep(0.005)
+
+    workers = [start(), start()]
+    try:
+        wait_for(lambda: any(holds(w) for w in workers), within=10)
+        first, second = sorted(workers, key=holds, reverse=True)
+        assert not holds(second)
+        view.wait("Ledger", expected[-1][0], timeout=30)
+        found = projection_status(Ledger, Entries, EntriesView, settings)
+        assert (found.owner, found.lag) == (
+            f"{socket.gethostname()}:{first.proc.pid}",
+            0,
+        )
+        # Woken by the commit (PostgreSQL's notifications, polled every 60 s, or
+        # SQLite's polling every 0.05 s).
+        started = time.monotonic()
+        expected.append((ledger.enter(account_id, 0), 0))
+        view.wait("Ledger", expected[-1][0], timeout=10)
+        assert time.monotonic() - started < 2
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        try:
+            time.sleep(0.3)
+            code, took = first.terminate()
+            assert code == 0, first.out.read_text()[-2000:]
+            assert took < 5
+            handed_over = in_step(view, expected)
+            wait_for(lambda: holds(second), within=10)
+            time.sleep(0.3)
+            second.kill()  # at any moment: what it committed is in step
+            position = in_step(view, expected)
+        finally:
+            writing.set()
+            writer.join(30)
+        assert position > handed_over  # the second went on where the first stopped
+
+        workers += [start(), start()]
+        wait_for(lambda: any(holds(w) for w in workers[2:]), within=10)
+        third, standby = sorted(workers[2:], key=holds, reverse=True)
+        view.wait("Ledger", expected[-1][0], timeout=30)
+        assert view.rows() == sorted(expected)
+        for worker in (standby, third):
+            code, took = worker.terminate()
+            assert code == 0, worker.out.read_text()[-2000:]
+            assert took < 5
+    finally:
+        for worker in workers:
+            if worker.proc.poll() is None:  # pragma: no cover (a failed test)
+                worker.proc.kill()
+                worker.proc.wait(10)
+        ledger.close()
+    assert all(r["level"] != "ERROR" for w in workers for r in w.records())
+
+
+def in_step(view: EntriesView, expected: list[tuple[int, int]]) -> int:
+    """The view holds exactly the rows of the entries up to its position, each
+    once; returns the position."""
+    position = view.max_tracking_id("Ledger")
+    assert view.rows() == sorted(row for row in expected if row[0] <= position)
+    return position
+
+
+def test_projection_workers_on_sqlite_hand_over_and_resume_exactly(
+    tmp_path: Path,
+) -> None:
+    settings = {
+        "INFRASTRUCTURE_FACTORY": "sqlite",
+        "SQLITE_DBNAME": str(tmp_path / "db.sqlite"),
+        "WORKER_POLL_INTERVAL": "0.05",
+    }
+    projection_workers(settings, tmp_path)
+
+
+@pytest.mark.postgres
+def test_projection_workers_on_postgres_hand_over_and_resume_exactly(
+    postgres_env: dict[str, str], tmp_path: Path
+) -> None:
+    settings = {
+        "INFRASTRUCTURE_FACTORY": "postgres",
+        **postgres_env,
+        "POSTGRES_SCHEMA": f"projections_{os.getpid()}",
+        # Only notifications get anything processed quickly.
+        "WORKER_POLL_INTERVAL": "60",
+    }
+    projection_workers(settings, tmp_path)

@@ -3,6 +3,7 @@ transaction, each transaction recording the view's position."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from eventsourcing.application import Application
@@ -43,6 +44,7 @@ class ProjectionProcessor:
         self.view = projection.view
         self._name = app.name
         self._recorded: int = self.view.max_tracking_id(self._name)
+        self._stopping = threading.Event()
         self.subscription = ApplicationSubscription(
             app,
             gt=self._recorded,
@@ -64,45 +66,64 @@ class ProjectionProcessor:
 
     def process_page(self) -> bool:
         """Processes the next page of notifications, if any; tells whether the
-        log has nothing more for now."""
+        log has nothing more for now (or the processor was stopped)."""
+        if self._stopping.is_set():
+            return True
         subscription = self.subscription
         page, position, caught_up = subscription.read_page()
         if position <= self._recorded:
             return caught_up
         name = self._name
         last = Tracking(name, position)
-        trackings = (page[0][1] if page else last, last)
+        first = page[0][1] if page else last
         try:
             try:
-                self._process(page, trackings, savepoints=False)
+                last = self._process(page, first, last, savepoints=False)
             except NestedTransactionError:
                 # The projection caught an error of a nested transaction: again,
                 # with savepoints, which undo that nested transaction alone.
-                self._process(page, trackings, savepoints=True)
+                last = self._process(page, first, last, savepoints=True)
         except RecordConflictError:
             recorded = self.view.max_tracking_id(name)
-            if recorded < trackings[0].notification_id:
+            if recorded < first.notification_id:
                 raise  # a conflict of the view's own rows, not of its position
             # Processed by another processor: go on after its position.
             self._recorded = recorded
             subscription.seek(recorded)
             return False
+        if last.notification_id < position:
+            # Stopped with the page in hand: what was processed is recorded.
+            subscription.seek(last.notification_id)
+            position = last.notification_id
+            caught_up = False
         self._recorded = position
         return caught_up
 
     def _process(
         self,
         page: list[tuple[DomainEvent[Any], Tracking]],
-        trackings: tuple[Tracking, Tracking],
+        first: Tracking,
+        last: Tracking,
         *,
         savepoints: bool,
-    ) -> None:
+    ) -> Tracking:
+        """Processes the page in one transaction that records the position of
+        ``last``, or of the event in hand when the processor is stopped."""
         process_event = self.projection.process_event
+        is_stopped = self._stopping.is_set
+        view = self.view
         # Nested transactions without savepoints, which cost a statement each
         # (on SQLite), unless the projection needs them.
-        with self.view.transaction(*trackings, savepoints=savepoints):
+        with view.transaction(first, savepoints=savepoints):
             for domain_event, tracking in page:
                 process_event(domain_event, tracking)
+                if is_stopped():
+                    last = tracking
+                    break
+            # Joins the transaction: its position moves to the last one.
+            with view.transaction(last, savepoints=False):
+                pass
+        return last
 
     def catch_up(self) -> None:
         """Processes pages until the log has nothing more for now."""
@@ -118,7 +139,10 @@ class ProjectionProcessor:
                 subscription.wait()
 
     def stop(self) -> None:
-        """Makes :meth:`run` return (after the page it is processing)."""
+        """Makes :meth:`run` return, and a page being processed end after the
+        event in hand (what was processed of it is recorded). Safe from any
+        thread."""
+        self._stopping.set()
         self.subscription.stop()
 
     def close(self) -> None:

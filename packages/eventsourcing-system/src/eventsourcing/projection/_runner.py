@@ -143,7 +143,8 @@ class ProjectionRunner(Generic[TApplication, TView]):
         self._thread.start()
 
     def stop(self) -> None:
-        """Stops the thread (after the page it is processing) and waits for it;
+        """Stops the thread (after the event in hand, recording what it processed
+        of its page) and waits for it;
         raises :class:`ProjectionFailed` if it had stopped because of an error
         that was not raised already."""
         thread, self._thread = self._thread, None

@@ -173,12 +173,13 @@ class ApplicationSubscription:
         self._position = position
         return page, position, caught_up
 
-    def wait(self) -> bool:
+    def wait(self, timeout: float | None = None) -> bool:
         """Waits until new notifications may have been committed (``True``), or
-        for the poll interval (``False``), or until :meth:`stop` is called."""
+        for ``timeout`` seconds (by default the poll interval; ``False``), or
+        until :meth:`stop` is called."""
         if self._stopping.is_set():
             return False
-        return self._wakeup.wait(self.poll_interval)
+        return self._wakeup.wait(self.poll_interval if timeout is None else timeout)
 
 
 def topic_names(topics: Iterable[str | type]) -> tuple[str, ...]:

@@ -1,5 +1,6 @@
-"""``python -m eventsourcing.system run|status|repartition``: the system's
-commands (also ``eventsourcing run``, ``eventsourcing status``)."""
+"""``python -m eventsourcing.system run|status|repartition|run-projection|
+projection-status``: the system's commands (also ``eventsourcing run``, and so
+on)."""
 
 import sys
 
