@@ -1,5 +1,6 @@
-"""The benchmark script still runs: a smoke pass (tiny numbers, once) over POPO and SQLite prints every
-figure (no timing is asserted; the numbers are for people to read)."""
+"""The benchmark script still runs: a smoke pass (tiny numbers, once) over POPO
+and SQLite prints every figure (no timing is asserted; the numbers are for people
+to read)."""
 
 from __future__ import annotations
 
