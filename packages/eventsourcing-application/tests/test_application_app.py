@@ -212,7 +212,9 @@ def test_repository_get_and_contains() -> None:
     assert app.repository.get(counter_id, version=99).version == 3
 
     unknown_id = uuid4()
-    with pytest.raises(AggregateNotFound, match=f"Aggregate {unknown_id} not found$"):
+    with pytest.raises(AggregateNotFound, match=f"Aggregate {unknown_id} not found: "):
+        app.repository.get(unknown_id)
+    with pytest.raises(AggregateNotFound, match=r"Check the ID.*same application name"):
         app.repository.get(unknown_id)
     with pytest.raises(AggregateNotFound, match="not found at version 0"):
         app.repository.get(counter_id, version=0)

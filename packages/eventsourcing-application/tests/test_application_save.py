@@ -55,6 +55,7 @@ def test_a_conflicting_save_keeps_the_pending_events_and_says_to_retry() -> None
         message = str(raised.value)
         assert "did not save" in message
         assert "get it again and retry" in message
+        assert message.lower().count("retry") == 2  # said once, with its helper
         assert isinstance(raised.value.__cause__, RecordConflictError)
         # The retry pattern: get it again, run the command again, save.
         again = app.repository.get(account.id)

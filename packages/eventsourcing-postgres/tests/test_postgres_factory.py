@@ -103,8 +103,10 @@ def test_create_table_false_creates_no_tables(
     factory = make_factory("Worlds", CREATE_TABLE="n")
     recorder = factory.application_recorder()
     assert tables(admin) == set()
-    with pytest.raises(ProgrammingError, match="worlds_events"):
+    with pytest.raises(ProgrammingError, match="worlds_events") as raised:
         recorder.select_events(uuid4())
+    assert "Check that POSTGRES_DBNAME and POSTGRES_SCHEMA" in str(raised.value)
+    assert "CREATE_TABLE=y" in str(raised.value)
 
 
 def test_creating_tables_twice_is_harmless(make_factory: MakeFactory) -> None:

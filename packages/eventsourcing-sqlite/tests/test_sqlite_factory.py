@@ -126,8 +126,10 @@ def test_create_table_false_creates_no_tables(value: str) -> None:
     env = {"SQLITE_DBNAME": ":memory:", "CREATE_TABLE": value}
     recorder = Factory("App", env).application_recorder()
 
-    with pytest.raises(OperationalError, match="no such table"):
+    with pytest.raises(OperationalError, match="no such table") as raised:
         recorder.max_notification_id()
+    assert "Check that SQLITE_DBNAME" in str(raised.value)
+    assert "CREATE_TABLE=y" in str(raised.value)
 
 
 @pytest.mark.parametrize("value", ["y", "yes", "t", "true", "on", "1", ""])

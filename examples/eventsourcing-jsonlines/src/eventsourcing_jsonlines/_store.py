@@ -261,7 +261,7 @@ class BatchFile:
                 if index < len(versions) and versions[index] == key[1]:
                     msg = (
                         f"Version {key[1]} of {key[0]} is already recorded; nothing "
-                        "was recorded. Get the aggregate again and retry the command."
+                        "was recorded."
                     )
                     raise RecordConflictError(msg)
         if tracking is not None and tracking.notification_id in self._tracking.get(

@@ -70,6 +70,12 @@ class Repository(Generic[TAggregate]):
             msg = f"Aggregate {aggregate_id} not found"
             if version is not None:
                 msg += f" at version {version}"
+            msg += (
+                ": no event of it is recorded in this event store. Check the ID, "
+                "and that the application uses the storage the aggregate was "
+                "saved in: the same backend and database settings, and the same "
+                "application name (which names its tables)."
+            )
             raise AggregateNotFound(msg)
         result: TAggregate = aggregate
         return result

@@ -105,8 +105,7 @@ class POPOAggregateRecorder(AggregateRecorder):
                 if versions[index] == version:
                     msg = (
                         f"Version {version} of {originator_id} is already recorded; "
-                        "nothing was recorded. Get the aggregate again and retry "
-                        "the command."
+                        "nothing was recorded."
                     )
                     raise RecordConflictError(msg)
 

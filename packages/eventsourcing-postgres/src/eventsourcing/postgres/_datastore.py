@@ -53,6 +53,12 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # with a unique violation in the system catalogues.
 _DDL_ADVISORY_LOCK_KEY = 0x6576_656E_7473_7263  # "eventsrc"
 
+MISSING_TABLE_HINT = (
+    "Check that POSTGRES_DBNAME and POSTGRES_SCHEMA name the database and schema "
+    "the application's tables are in, and that the application's name is the "
+    "one that named them; or let it create them (CREATE_TABLE=y, the default)."
+)
+
 # The most specific class first: the first isinstance() match wins.
 _ERRORS: tuple[tuple[type[Exception], type[PersistenceError]], ...] = (
     (psycopg2.errors.UniqueViolation, RecordConflictError),
@@ -108,6 +114,8 @@ def translate_error(
         PersistenceError,
     )
     message = str(error).strip() or type(error).__name__
+    if isinstance(error, psycopg2.errors.UndefinedTable):
+        message += f"\n{MISSING_TABLE_HINT}"
     if context:
         message = f"{context}: {message}"
     if password:

@@ -38,6 +38,12 @@ MAX_LOCK_TIMEOUT = 2_000_000.0
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
+MISSING_TABLE_HINT = (
+    "Check that SQLITE_DBNAME names the database the application's tables are "
+    "in, and that the application's name is the one that named them; or let it "
+    "create them (CREATE_TABLE=y, the default)."
+)
+
 _ERRORS: dict[type[BaseException], type[PersistenceError]] = {
     sqlite3.InterfaceError: InterfaceError,
     sqlite3.DataError: DataError,
@@ -85,7 +91,10 @@ def translate_error(error: sqlite3.Error, message: str = "") -> PersistenceError
     The driver error becomes the ``__cause__`` of the returned exception.
     """
     cls = next(_ERRORS[c] for c in type(error).__mro__ if c in _ERRORS)
-    translated = cls(message or str(error))
+    message = message or str(error)
+    if message.startswith("no such table:"):
+        message += f". {MISSING_TABLE_HINT}"
+    translated = cls(message)
     translated.__cause__ = error
     return translated
 

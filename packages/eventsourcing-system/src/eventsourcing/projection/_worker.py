@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import signal
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -23,14 +22,13 @@ from eventsourcing.persistence import (
     TrackingRecorder,
     holder_identity,
 )
+from eventsourcing.system._signals import stop_on_signals
 
 from ._processing import ProjectionProcessor
 from ._projection import Projection, _construct_view
 from ._subscription import DEFAULT_PAGE_SIZE
 
 if TYPE_CHECKING:
-    from types import FrameType
-
     from eventsourcing.persistence import Leases
 
 __all__ = ["ProjectionWorker", "projection_lease"]
@@ -154,33 +152,32 @@ class ProjectionWorker(Generic[TApplication, TView]):
         self._ran = True
         if handle_signals is None:
             handle_signals = threading.current_thread() is threading.main_thread()
-        previous: dict[signal.Signals, Any] = {}
-        if handle_signals:
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                previous[signum] = signal.signal(signum, self._on_signal)
-        try:
-            self._start()
+        with (
+            stop_on_signals(self._on_signal)
+            if handle_signals
+            else contextlib.nullcontext()
+        ):
             try:
-                self._loop()
-            except BaseException:
-                if not self._stopping.is_set():
-                    logger.exception("Projection worker %s of %s failed", *self._who())
-                raise
-        finally:
-            self._shutdown()
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
+                self._start()
+                try:
+                    self._loop()
+                except BaseException:
+                    if not self._stopping.is_set():
+                        logger.exception(
+                            "Projection worker %s of %s failed", *self._who()
+                        )
+                    raise
+            finally:
+                self._shutdown()
 
     def _who(self) -> tuple[str, str]:
         return self.identity, self.name
 
-    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        if self._stopping.is_set() and signum == signal.SIGINT:
-            raise KeyboardInterrupt
+    def _on_signal(self, name: str) -> None:
         logger.info(
             "Projection worker %s of %s stops (%s): recording what it processed",
             *self._who(),
-            signal.Signals(signum).name,
+            name,
         )
         self.stop()
 
