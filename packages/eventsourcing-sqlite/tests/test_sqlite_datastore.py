@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sqlite3
@@ -364,3 +365,40 @@ def test_single_statements_run_alone_and_translate_errors(
         connection.execute("INSERT INTO t VALUES (2)")
     assert datastore.fetchall("SELECT k FROM t ORDER BY k") == [(1,), (2,)]
     datastore.close()
+
+
+def _dropped_in_a_cycle(db_name: str) -> sqlite3.Connection:
+    """A datastore with an open connection, left in a reference cycle (as an
+    application and its factory can be) without close(); returns the connection."""
+    datastore = SQLiteDatastore(db_name)
+    datastore.fetchall("SELECT 1")
+    datastore.cycle = datastore  # type: ignore[attr-defined]
+    connection: sqlite3.Connection = datastore._local.connection
+    return connection
+
+
+def test_a_datastore_dropped_in_a_cycle_closes_its_connections(tmp_path: Path) -> None:
+    connection = _dropped_in_a_cycle(str(tmp_path / "dropped.db"))
+    gc.collect()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        connection.execute("SELECT 1")
+
+
+def test_a_connection_opened_while_another_thread_closes_is_closed_too(
+    tmp_path: Path,
+) -> None:
+    datastore = SQLiteDatastore(str(tmp_path / "racing.db"))
+    opened: list[sqlite3.Connection] = []
+    connect = datastore._connect
+
+    def connect_while_closed() -> sqlite3.Connection:
+        connection = connect()
+        opened.append(connection)
+        datastore.close()  # as if another thread closed it meanwhile
+        return connection
+
+    datastore._connect = connect_while_closed  # type: ignore[method-assign]
+    with pytest.raises(InterfaceError, match="is closed"):
+        datastore.fetchall("SELECT 1")
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        opened[0].execute("SELECT 1")

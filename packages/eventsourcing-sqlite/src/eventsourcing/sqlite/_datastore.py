@@ -8,6 +8,7 @@ import re
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from types import TracebackType
@@ -111,6 +112,23 @@ def _is_memory(db_name: str) -> tuple[bool, bool]:
     return memory, memory and "shared" in query.get("cache", [])
 
 
+# Connections a forked child inherited: never used, closed or collected there,
+# since closing could checkpoint the WAL under the parent's feet.
+_ABANDONED: list[sqlite3.Connection] = []
+
+
+def _close_connections(
+    per_thread: dict[int, sqlite3.Connection],
+    others: list[sqlite3.Connection],
+    guard: threading.Lock,
+) -> None:
+    with guard:
+        for connection in [*per_thread.values(), *others]:
+            connection.close()
+        per_thread.clear()
+        others.clear()
+
+
 class SQLiteDatastore:
     """Opens connections to one SQLite database and runs transactions on it.
 
@@ -175,15 +193,30 @@ class SQLiteDatastore:
         self._lock: threading.RLock | None = None
         self._single: sqlite3.Connection | None = None
         self._keeper: sqlite3.Connection | None = None
+        self._others: list[sqlite3.Connection] = []  # _single or _keeper
+        # A datastore dropped without close() closes its connections as the
+        # garbage collector takes it. Not in __del__: when the datastore is part
+        # of a reference cycle, the collector may finalize its connections
+        # first, which Python 3.13 reports as unclosed (a ResourceWarning). A
+        # finalizer's callback runs before any of the cycle is finalized.
+        self._finalizer = weakref.finalize(
+            self,
+            _close_connections,
+            self._connections,
+            self._others,
+            self._connections_guard,
+        )
         self._closed = False
         self._pid = os.getpid()
         if self.is_memory and not self.is_shared_cache:
             self._lock = threading.RLock()
             self._single = self._connect()
+            self._others.append(self._single)
         elif self.is_shared_cache:
             with _shared_memory_locks_guard:
                 self._lock = _shared_memory_locks.setdefault(db_name, threading.RLock())
             self._keeper = self._connect()
+            self._others.append(self._keeper)
         else:
             self._create_file()
         logger.info(
@@ -274,7 +307,9 @@ class SQLiteDatastore:
             # closing could checkpoint the WAL under the parent's feet.
             self._pid = os.getpid()
             self._local = threading.local()
-            self._connections = {}
+            with self._connections_guard:
+                _ABANDONED.extend(self._connections.values())
+                self._connections.clear()
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
             connection = self._connect()
@@ -286,6 +321,10 @@ class SQLiteDatastore:
                 alive = {t.ident for t in threading.enumerate()} - {me}
                 for ident in [i for i in self._connections if i not in alive]:
                     self._connections.pop(ident).close()
+                if self._closed:  # closed by another thread meanwhile
+                    connection.close()
+                    msg = f"SQLite datastore {self.db_name!r} is closed"
+                    raise InterfaceError(msg)
                 self._connections[me] = connection
         return connection
 
@@ -331,21 +370,10 @@ class SQLiteDatastore:
             if lock is not None:
                 lock.release()
 
-    def __del__(self) -> None:
-        # Python 3.13 warns about connections left open; close ours with us.
-        if hasattr(self, "_closed"):  # not when __init__ failed early
-            self.close()
-
     def close(self) -> None:
         """Close every connection this datastore opened; it cannot be used again."""
         self._closed = True
-        with self._connections_guard:
-            for connection in self._connections.values():
-                connection.close()
-            self._connections.clear()
-        for other in (self._single, self._keeper):
-            if other is not None:
-                other.close()
+        self._finalizer()
         self._single = None
         self._keeper = None
 
