@@ -22,7 +22,7 @@ from eventsourcing.persistence import (
     TrackingRecorder,
     holder_identity,
 )
-from eventsourcing.system._signals import stop_on_signals
+from eventsourcing.system._signals import RunsUntilStopped
 
 from ._processing import ProjectionProcessor
 from ._projection import Projection, _construct_view
@@ -52,7 +52,7 @@ def projection_lease(projection_name: str, application_name: str) -> str:
     return f"{projection_name}/projection/{application_name}"
 
 
-class ProjectionWorker(Generic[TApplication, TView]):
+class ProjectionWorker(RunsUntilStopped, Generic[TApplication, TView]):
     """Runs a projection of an application's events into a view in this process
     (what :class:`ProjectionRunner` does in a thread), until :meth:`stop`, or
     SIGTERM or SIGINT when :meth:`run` handles signals.
@@ -142,44 +142,14 @@ class ProjectionWorker(Generic[TApplication, TView]):
         if processor is not None:
             processor.stop()
 
-    def run(self, *, handle_signals: bool | None = None) -> None:
-        """Runs the worker until :meth:`stop`. With ``handle_signals`` (by
-        default, when called in the main thread), SIGTERM and SIGINT stop it;
-        a second SIGINT interrupts it at once."""
-        if self._ran:
-            msg = f"{self!r} has run already: a worker runs once, make another"
-            raise RuntimeError(msg)
-        self._ran = True
-        if handle_signals is None:
-            handle_signals = threading.current_thread() is threading.main_thread()
-        with (
-            stop_on_signals(self._on_signal)
-            if handle_signals
-            else contextlib.nullcontext()
-        ):
-            try:
-                self._start()
-                try:
-                    self._loop()
-                except BaseException:
-                    if not self._stopping.is_set():
-                        logger.exception(
-                            "Projection worker %s of %s failed", *self._who()
-                        )
-                    raise
-            finally:
-                self._shutdown()
+    _logger = logger
+    _signal_note = "recording what it processed"
 
     def _who(self) -> tuple[str, str]:
         return self.identity, self.name
 
-    def _on_signal(self, name: str) -> None:
-        logger.info(
-            "Projection worker %s of %s stops (%s): recording what it processed",
-            *self._who(),
-            name,
-        )
-        self.stop()
+    def _describe(self) -> str:
+        return "Projection worker {} of {}".format(*self._who())
 
     def _start(self) -> None:
         if isinstance(self.application_class, Application):

@@ -10,11 +10,12 @@ own reads it and asks to stop, taking whatever locks that needs.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from types import FrameType
 from typing import Any
 
@@ -55,3 +56,58 @@ def stop_on_signals(stop: Callable[[str], None]) -> Iterator[None]:
         os.close(write_end)  # ends the relay if no signal came
         thread.join()
         os.close(read_end)
+
+
+class RunsUntilStopped:
+    """What workers share: :meth:`run` runs once, in the calling thread, until
+    :meth:`stop` or a stop signal; subclasses say how to start, loop and shut
+    down, and how they are named in the log."""
+
+    _logger: logging.Logger
+    _signal_note: str  # what the worker does when a signal stops it
+    _stopping: threading.Event
+    _ran = False
+
+    def _describe(self) -> str:
+        raise NotImplementedError  # pragma: no cover (every worker names itself)
+
+    def _start(self) -> None:
+        raise NotImplementedError  # pragma: no cover (every worker starts)
+
+    def _loop(self) -> None:
+        raise NotImplementedError  # pragma: no cover (every worker loops)
+
+    def _shutdown(self) -> None:
+        raise NotImplementedError  # pragma: no cover (every worker shuts down)
+
+    def stop(self) -> None:
+        raise NotImplementedError  # pragma: no cover (every worker stops)
+
+    def run(self, *, handle_signals: bool | None = None) -> None:
+        """Runs the worker until :meth:`stop`. With ``handle_signals`` (by
+        default, when called in the main thread), SIGTERM and SIGINT stop it;
+        a second SIGINT interrupts it at once."""
+        if self._ran:
+            msg = f"{self!r} has run already: a worker runs once, make another"
+            raise RuntimeError(msg)
+        self._ran = True
+        if handle_signals is None:
+            handle_signals = threading.current_thread() is threading.main_thread()
+        signals = stop_on_signals(self._on_signal) if handle_signals else nullcontext()
+        with signals:
+            try:
+                self._start()
+                try:
+                    self._loop()
+                except BaseException:
+                    if not self._stopping.is_set():
+                        self._logger.exception("%s failed", self._describe())
+                    raise
+            finally:
+                self._shutdown()
+
+    def _on_signal(self, name: str) -> None:
+        self._logger.info(
+            "%s stops (%s): %s", self._describe(), name, self._signal_note
+        )
+        self.stop()

@@ -31,7 +31,7 @@ from eventsourcing.persistence import (
 )
 
 from ._application import Follower
-from ._signals import stop_on_signals
+from ._signals import RunsUntilStopped
 from ._sources import LeaderSource, open_leader
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ class _Pause:
         return self.stopping.is_set() or time.monotonic() >= self.next_round
 
 
-class Worker:
+class Worker(RunsUntilStopped):
     """Runs the follower ``app_name`` of ``system`` in this process: follows its
     leaders' logs (from their databases, or over HTTP), holds the partitions it
     is given by leases and processes their notifications, until :meth:`stop`
@@ -163,42 +163,11 @@ class Worker:
         self._stopping.set()
         self._prompted.set()
 
-    def run(self, *, handle_signals: bool | None = None) -> None:
-        """Runs the worker until :meth:`stop`. With ``handle_signals`` (by
-        default, when called in the main thread), SIGTERM and SIGINT stop it;
-        a second SIGINT interrupts it at once."""
-        if self._ran:
-            msg = f"{self!r} has run already: a worker runs once, make another"
-            raise RuntimeError(msg)
-        self._ran = True
-        if handle_signals is None:
-            handle_signals = threading.current_thread() is threading.main_thread()
-        with (
-            stop_on_signals(self._on_signal)
-            if handle_signals
-            else contextlib.nullcontext()
-        ):
-            try:
-                self._start()
-                try:
-                    self._loop()
-                except BaseException:
-                    if not self._stopping.is_set():
-                        logger.exception(
-                            "Worker %s of %s failed", self.identity, self.app_name
-                        )
-                    raise
-            finally:
-                self._shutdown()
+    _logger = logger
+    _signal_note = "finishing the notification in hand"
 
-    def _on_signal(self, name: str) -> None:
-        logger.info(
-            "Worker %s of %s stops (%s): finishing the notification in hand",
-            self.identity,
-            self.app_name,
-            name,
-        )
-        self.stop()
+    def _describe(self) -> str:
+        return f"Worker {self.identity} of {self.app_name}"
 
     def _start(self) -> None:
         app = cast(Follower, self.system.runnable_cls(self.app_name)(env=self.env))
