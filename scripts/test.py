@@ -4,9 +4,10 @@ Used by ``hatch run test`` (the README's test command). Steps: the one-version
 check; pytest over every distribution's unit tests, the cross-backend
 integration suite and the examples, in parallel with pytest-xdist and with
 branch coverage; a coverage report for each distribution on its own, failing
-under 100%; then the suites again under each other Python the distributions
+under 100%; and the suites again under each other Python the distributions
 declare (see ``OTHER_PYTHONS_LEAVE_OUT``), in environments that
-``scripts/envs.py`` keeps like hatch's.
+``scripts/envs.py`` keeps like hatch's, run meanwhile in the background at a
+lower priority (their output follows the first run's).
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import envs
 
@@ -58,6 +62,8 @@ OTHER_PYTHONS_WITHOUT = ["ruff", "mypy", "sphinx", "furo", "myst-parser"]
 # time waiting (on worker processes, servers, poll intervals), and with one
 # worker per core the cores were idle 40% of the run.
 WORKERS = str(2 * (os.cpu_count() or 1))
+# The other Pythons' runs yield the cores to the first one's (see main()).
+BACKGROUND_NICENESS = 10
 
 
 def distributions() -> list[Path]:
@@ -90,20 +96,48 @@ def check_coverage() -> int:
     return 0
 
 
-def other_python_run(
+@dataclass
+class Background:
+    """The suites under another Python, run in the background."""
+
+    version: str
+    started: float
+    process: subprocess.Popen[bytes] | None = None
+    log: IO[bytes] | None = None
+    error: str = ""
+
+    def wait(self) -> int:
+        """Waits for the run, prints its output and returns its status."""
+        print(f"\n== the suites under Python {self.version} ==", flush=True)
+        if self.process is None or self.log is None:
+            print(self.error, file=sys.stderr)
+            return 1
+        result = self.process.wait()
+        self.log.seek(0)
+        sys.stdout.buffer.write(self.log.read())
+        sys.stdout.flush()
+        self.log.close()
+        return result
+
+
+def start_other_python(
     version: str,
     selection: list[str],
     paths: list[str],
     pytest_args: list[str],
     workers: str,
-) -> int:
-    """The suites under Python ``version``, in its environment."""
-    print(f"\n== the suites under Python {version} ==", flush=True)
-    python = envs.ensure_environment(
-        envs.find_python(version),
-        VENVS / f"py{version}",
-        without=OTHER_PYTHONS_WITHOUT,
-    )
+) -> Background:
+    """Starts the suites under Python ``version``, in its environment, at a
+    lower priority than the first Python's run, whose idle time it uses."""
+    started = time.monotonic()
+    try:
+        python = envs.ensure_environment(
+            envs.find_python(version),
+            VENVS / f"py{version}",
+            without=OTHER_PYTHONS_WITHOUT,
+        )
+    except LookupError as error:  # no such interpreter: say so, loudly
+        return Background(version, started, error=str(error))
     env = {
         **os.environ,
         "VIRTUAL_ENV": str(python.parent.parent),
@@ -117,7 +151,23 @@ def other_python_run(
     leave_out = [f"--ignore={p}" for p in OTHER_PYTHONS_LEAVE_OUT]
     markers = " and ".join([*selection, "not postgres"])
     pytest = [str(python), "-m", "pytest", "-n", workers, "--dist", "worksteal"]
-    return run([*pytest, *leave_out, "-m", markers, *paths, *pytest_args], env)
+    cmd = [*pytest, *leave_out, "-m", markers, *paths, *pytest_args]
+    print(f"+ {' '.join(cmd)}  (in the background)", flush=True)
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (Background.wait() closes it)
+    process = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=lambda: os.nice(BACKGROUND_NICENESS),
+    )
+    return Background(version, started, process, log)
+
+
+def timing(version: str, result: int, started: float) -> str:
+    outcome = "passed" if result == 0 else "FAILED"
+    return f"Python {version}: {outcome} in {time.monotonic() - started:.0f} s"
 
 
 def main(argv: list[str]) -> int:
@@ -167,35 +217,35 @@ def main(argv: list[str]) -> int:
     # On one backend, only the tests that run on backends (see the root conftest).
     selection = ["on_backend"] if args.integration_only else []
 
+    # The other Pythons' runs start first, in the background and at a lower
+    # priority: they use what the cores have to spare while this Python's run
+    # (which measures coverage) waits on processes and servers.
+    others = [
+        start_other_python(version, selection, paths, pytest_args, args.numprocesses)
+        for version in pythons
+        if version != this_python()
+    ]
     timings: list[str] = []
     status = 0
-    for version in pythons:
+    if this_python() in pythons:
         started = time.monotonic()
-        if version != this_python():
-            try:
-                result = other_python_run(
-                    version, selection, paths, pytest_args, args.numprocesses
-                )
-            except LookupError as error:  # no such interpreter: say so, loudly
-                print(f"\n{error}", file=sys.stderr)
-                result = 1
-        else:
-            cov = [f"--cov={d.relative_to(ROOT) / 'src'}" for d in distributions()]
-            measure = not focused
-            pytest = [
-                *(sys.executable, "-m", "pytest", "-n", args.numprocesses),
-                *("--dist", "worksteal"),
-                *([*cov, "--cov-report="] if measure else []),
-                *(["-m", *selection] if selection else []),
-                *paths,
-                *pytest_args,
-            ]
-            result = run(pytest, env)
-            if result == 0 and measure:
-                result = check_coverage()
-        elapsed = time.monotonic() - started
-        timings.append(f"Python {version}: {'passed' if result == 0 else 'FAILED'}")
-        timings[-1] += f" in {elapsed:.0f} s"
+        cov = [f"--cov={d.relative_to(ROOT) / 'src'}" for d in distributions()]
+        measure = not focused
+        pytest = [
+            *(sys.executable, "-m", "pytest", "-n", args.numprocesses),
+            *("--dist", "worksteal"),
+            *([*cov, "--cov-report="] if measure else []),
+            *(["-m", *selection] if selection else []),
+            *paths,
+            *pytest_args,
+        ]
+        status = run(pytest, env)
+        if status == 0 and measure:
+            status = check_coverage()
+        timings.append(timing(this_python(), status, started))
+    for other in others:
+        result = other.wait()
+        timings.append(timing(other.version, result, other.started))
         status = status or result
     if len(pythons) > 1:
         print("\n" + "\n".join(timings), flush=True)
