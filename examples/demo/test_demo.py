@@ -477,6 +477,19 @@ def wait_for(condition: Callable[[], bool], timeout: float = 30) -> None:
         time.sleep(0.02)
 
 
+def test_follower_process_refuses_more_than_one_partition(
+    demo_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SALES_PARTITIONS", "4")
+    assert main(["--follower-process", "--quiet"]) == 1
+    assert capsys.readouterr().err == (
+        "error: --follower-process runs Sales in one partition, not 4: unset "
+        "SALES_PARTITIONS (or PARTITIONS).\n"
+    )
+
+
 @pytest.fixture
 def worker_env(demo_dir: Path) -> dict[str, str]:
     env, _ = configure(demo_dir / ".demo-data")
@@ -525,8 +538,9 @@ def test_a_worker_that_cannot_take_the_partition_is_given_up_on(
         second.close()
     assert str(failed.value).startswith(
         f"Sales' worker (process {second.pid}) did not take Sales' partition within "
-        f"0.5 s: it is held by {first.identity}. Is another worker of Sales "
-        "running? Stop it, or run the demo without --follower-process."
+        f"0.5 s: it is held by {first.identity}: is another worker of Sales "
+        "running? Stop it, or run the demo without --follower-process. The last of "
+        "what it wrote:\n"
     )
 
 

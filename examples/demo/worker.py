@@ -102,13 +102,15 @@ class SalesWorker:
             if partition.owner == self.identity:
                 return
             if time.monotonic() > deadline:
-                holder = f"by {partition.owner}" if partition.owner else "by no one"
+                why = (
+                    f"it is held by {partition.owner}: is another worker of Sales "
+                    "running? Stop it, or run the demo without --follower-process."
+                    if partition.owner
+                    else "no one holds it."
+                )
                 msg = (
                     f"Sales' worker (process {self.pid}) did not take Sales' "
-                    f"partition within {self.start_timeout:g} s: it is held "
-                    f"{holder}. "
-                    "Is another worker of Sales running? Stop it, or run the "
-                    f"demo without --follower-process.{self._tail()}"
+                    f"partition within {self.start_timeout:g} s: {why}{self._tail()}"
                 )
                 raise WorkerFailed(msg)
             time.sleep(0.05)
@@ -214,6 +216,12 @@ def running_in_worker(
                 "the environment chooses 'popo', which keeps events in this "
                 "process's memory: unset INFRASTRUCTURE_FACTORY (SQLite files) or "
                 "choose 'sqlite' or 'postgres'."
+            )
+            raise DemoError(msg)
+        if sales.partitions != 1:
+            msg = (
+                f"--follower-process runs Sales in one partition, not "
+                f"{sales.partitions}: unset SALES_PARTITIONS (or PARTITIONS)."
             )
             raise DemoError(msg)
         worker.start()
