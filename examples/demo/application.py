@@ -87,8 +87,8 @@ def make_system() -> System:
 @contextmanager
 def running(env: Mapping[str, str] | None) -> Iterator[tuple[Orders, Sales]]:
     """Runs the system in this process, Sales processing each event of Orders as
-    it is stored, and stops it afterwards; the one place that decides where Sales
-    runs, so that another runner (or a follower in another process) fits here."""
+    it is stored, and stops it afterwards. (``examples.demo.worker`` runs Sales
+    in a process of its own instead.)"""
     runner = SingleThreadedRunner(make_system(), env=env)
     runner.start()  # Sales catches up with anything it has not processed yet
     apps = list(runner.apps.values())
@@ -97,6 +97,4 @@ def running(env: Mapping[str, str] | None) -> Iterator[tuple[Orders, Sales]]:
     finally:
         runner.stop()
         for app in apps:
-            closer = getattr(app.factory, "close", None)
-            if callable(closer):
-                closer()
+            app.close()

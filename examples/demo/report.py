@@ -56,13 +56,22 @@ def all_notifications(
         start = notifications[-1].id + 1
 
 
-def explain_system(storage: str) -> None:
+def explain_system(storage: str, *, follower_process: bool = False) -> None:
     print("eventsourcing demo: Orders takes commands, Sales follows its events.")
-    print(
-        "Sales is a process application in a System run by a SingleThreadedRunner:"
-        "\nit processes each event as Orders stores it, and records what it derives"
-        "\nwith its position in Orders' notification log, so each event counts once."
-    )
+    if follower_process:
+        print(
+            "Sales is a process application in a System, run by a worker in a "
+            "process\nof its own: it polls Orders' notification log, processes "
+            "each new event,\nand records what it derives with its position in "
+            "the log, so each event\ncounts once."
+        )
+    else:
+        print(
+            "Sales is a process application in a System run by a "
+            "SingleThreadedRunner:\nit processes each event as Orders stores it, "
+            "and records what it derives\nwith its position in Orders' "
+            "notification log, so each event counts once."
+        )
     print(
         f"Sales snapshots its totals every {SNAPSHOT_INTERVAL} events, so each order"
         " costs the same\nhowever many came before: it replays at most "
@@ -202,16 +211,31 @@ def show_derived(orders: Orders, sales: Sales) -> None:
 
 
 def show_throughput(result: WorkloadResult) -> None:
-    total_events = result.orders_events + result.sales_events
+    where = "" if result.catch_up is None else " (Orders, in this process)"
     print(
         f"  {result.orders} orders, {result.commands} commands in "
-        f"{result.seconds:.2f} s: {result.orders / result.seconds:,.0f} orders/s, "
-        f"{result.commands / result.seconds:,.0f} commands/s"
+        f"{result.seconds:.2f} s{where}: {result.orders / result.seconds:,.0f} "
+        f"orders/s, {result.commands / result.seconds:,.0f} commands/s"
     )
-    print(
-        f"  {total_events} events stored ({result.orders_events} by Orders, "
-        f"{result.sales_events} by Sales): {total_events / result.seconds:,.0f} "
-        "events/s, follower included"
+    if result.catch_up is None:
+        total_events = result.orders_events + result.sales_events
+        print(
+            f"  {total_events} events stored ({result.orders_events} by Orders, "
+            f"{result.sales_events} by Sales): {total_events / result.seconds:,.0f} "
+            "events/s, follower included"
+        )
+    else:
+        print(f"  {follower_throughput(result)}")
+
+
+def follower_throughput(result: WorkloadResult) -> str:
+    """How the worker kept up: when it caught up, and its rate over the run."""
+    seconds = result.seconds + (result.catch_up or 0.0)
+    return (
+        f"Sales' worker caught up {result.catch_up or 0.0:.2f} s after the last "
+        f"command: {result.orders_events} notifications processed in "
+        f"{seconds:.2f} s, {result.orders_events / seconds:,.0f}/s, and "
+        f"{result.sales_events} events stored"
     )
 
 

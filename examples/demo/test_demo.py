@@ -6,9 +6,12 @@ from __future__ import annotations
 import io
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +20,11 @@ from rich.console import Console
 
 from eventsourcing.persistence import EventStore
 
-from .__main__ import main
-from .application import SNAPSHOT_INTERVAL, running
+from .__main__ import configure, main
+from .application import SNAPSHOT_INTERVAL, Orders, Sales, running
 from .progress import PlainProgress, progress
 from .report import money, show_events
+from .worker import SalesWorker, WorkerFailed
 from .workload import plan_orders, send
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -43,23 +47,34 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> str:
     return capsys.readouterr().out
 
 
-def run_demo(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Runs ``python -m examples.demo`` with its output piped, as in a CI log."""
+def demo_environ(**settings: str) -> dict[str, str]:
+    """This environment without the settings that would choose another backend
+    or configure the applications, with ``settings`` added."""
     environ = {
         k: v
         for k, v in os.environ.items()
         if k not in ("INFRASTRUCTURE_FACTORY", "PERSISTENCE_MODULE")
         # These make rich treat any output as a terminal.
         and k not in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
-        and not k.startswith(("SQLITE_", "POSTGRES_", "CIPHER_", "COMPRESSOR_"))
+        and not k.startswith(
+            ("SQLITE_", "POSTGRES_", "CIPHER_", "COMPRESSOR_", "WORKER_")
+        )
+        and not k.startswith(("ORDERS_", "SALES_"))
     }
     environ["PYTHONPATH"] = os.pathsep.join(
         [str(ROOT), *filter(None, [environ.get("PYTHONPATH")])]
     )
+    return {**environ, **settings}
+
+
+def run_demo(
+    cwd: Path, *args: str, **settings: str
+) -> subprocess.CompletedProcess[str]:
+    """Runs ``python -m examples.demo`` with its output piped, as in a CI log."""
     return subprocess.run(
         [sys.executable, "-m", "examples.demo", *args],
         cwd=cwd,
-        env=environ,
+        env=demo_environ(**settings),
         capture_output=True,
         text=True,
         timeout=120,
@@ -300,3 +315,251 @@ def test_demo_refuses_an_empty_workload(
         main(["--workload", "0"])
     assert exit_info.value.code == 2
     assert "--workload must be at least 1, not 0" in capsys.readouterr().err
+
+
+# Sales in a worker process of its own.
+
+WORKER_STARTED = re.compile(r"Sales runs in (?:worker )?process (\d+)")
+
+
+def worker_pid(out: str) -> int:
+    found = WORKER_STARTED.search(out)
+    assert found, out
+    return int(found[1])
+
+
+def is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_follower_process_runs_sales_in_a_worker_stopped_at_the_end(
+    tmp_path: Path,
+) -> None:
+    result = run_demo(tmp_path, "--follower-process")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "run by a worker in a process\nof its own" in out
+    pid = worker_pid(out)
+    assert f"which holds its partition ({socket.gethostname()}:{pid})" in out
+    assert (
+        "started as: python -m eventsourcing.system run "
+        "examples.demo.application:make_system --app Sales\n"
+        "Orders runs in this process ("
+    ) in out
+    # What the worker derived, read by the demo from Sales' database.
+    assert "CustomerSales.OrderCounted" in out
+    assert "revenue:    17.75" in out
+    assert "notifications 1 to 9 (of 9), each exactly once" in out
+    assert f"Stopped Sales' worker (process {pid}) with SIGTERM: exit 0." in out
+    assert not is_running(pid)
+
+    # The same files, run in one process again.
+    out = run_demo(tmp_path).stdout
+    assert "Found 9 stored events of Orders and 7 of Sales" in out
+    assert "notifications 1 to 18 (of 18), each exactly once" in out
+
+
+def test_follower_process_derives_what_sales_derives_in_this_process(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "worker").mkdir()
+    (tmp_path / "here").mkdir()
+    result = run_demo(
+        tmp_path / "worker", "--follower-process", "--quiet", "--workload", "20"
+    )
+    assert result.returncode == 0, result.stderr
+    started, workload, kept_up, *summary, stopped = result.stdout.splitlines()
+    pid = worker_pid(started)
+    assert started == f"Worker: Sales runs in process {pid}, Orders in this one."
+    commands = sum(order.commands for order in plan_orders(20))
+    assert workload.startswith(f"Workload: 20 orders, {commands} commands in ")
+    assert re.fullmatch(
+        r"Worker: Sales' worker caught up [\d.]+ s after the last command: "
+        rf"{commands} notifications processed in [\d.]+ s, [\d,]+/s, and "
+        r"\d+ events stored",
+        kept_up,
+    )
+    assert stopped == f"Stopped Sales' worker (process {pid}) with SIGTERM: exit 0."
+
+    here = run_demo(tmp_path / "here", "--quiet", "--workload", "20").stdout
+    assert summary == here.splitlines()[1:]
+
+
+def test_follower_process_workload_shows_the_rate_of_each_process(
+    tmp_path: Path,
+) -> None:
+    result = run_demo(tmp_path, "--follower-process", "--workload", "10")
+    assert result.returncode == 0, result.stderr
+    commands = sum(order.commands for order in plan_orders(10))
+    assert re.search(
+        rf"  10 orders, {commands} commands in [\d.]+ s \(Orders, in this "
+        r"process\): [\d,]+ orders/s, [\d,]+ commands/s\n"
+        r"  Sales' worker caught up [\d.]+ s after the last command: "
+        rf"{commands} notifications processed in ",
+        result.stdout,
+    )
+    assert f"notifications 1 to {commands} (of {commands})" in result.stdout
+
+
+def test_a_worker_that_dies_is_reported_with_what_it_wrote(tmp_path: Path) -> None:
+    result = run_demo(tmp_path, "--follower-process", WORKER_POLL_INTERVAL="soon")
+    assert result.returncode == 1
+    assert re.search(
+        r"error: Sales' worker \(process \d+\) exited with status [1-9]\d* before "
+        r"it was asked to stop\. The last of what it wrote:\n",
+        result.stderr,
+    )
+    assert "WORKER_POLL_INTERVAL='soon' is not a number of seconds" in result.stderr
+
+
+def _foreground() -> None:
+    """Lets Ctrl-C reach the demo, as it does on a terminal, even when this
+    process ignores SIGINT."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize(
+    ("signum", "returncode"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)]
+)
+def test_interrupting_the_demo_stops_its_worker(
+    tmp_path: Path, signum: signal.Signals, returncode: int
+) -> None:
+    command = ["-m", "examples.demo", "--follower-process", "--workload", "5000"]
+    demo = subprocess.Popen(
+        [sys.executable, *command],
+        cwd=tmp_path,
+        env=demo_environ(PYTHONUNBUFFERED="1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_foreground,
+    )
+    assert demo.stdout is not None
+    lines = []
+    with demo:
+        for line in demo.stdout:
+            lines.append(line)
+            if line.startswith("Workload: 5000 orders"):
+                break
+        pid = worker_pid("".join(lines))
+        assert is_running(pid)
+        demo.send_signal(signum)  # to the demo alone: it must stop the worker
+        _, err = demo.communicate(timeout=60)
+    assert demo.returncode == returncode, err
+    assert not is_running(pid)
+    if signum == signal.SIGINT:
+        assert err.endswith("Interrupted.\n")
+
+
+def test_follower_process_refuses_storage_in_this_process_memory(
+    demo_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("INFRASTRUCTURE_FACTORY", "popo")
+    assert main(["--follower-process", "--quiet"]) == 1
+    assert capsys.readouterr().err == (
+        "error: --follower-process needs storage that two processes share, but the "
+        "environment chooses 'popo', which keeps events in this process's memory: "
+        "unset INFRASTRUCTURE_FACTORY (SQLite files) or choose 'sqlite' or "
+        "'postgres'.\n"
+    )
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_follower_process_refuses_more_than_one_partition(
+    demo_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SALES_PARTITIONS", "4")
+    assert main(["--follower-process", "--quiet"]) == 1
+    assert capsys.readouterr().err == (
+        "error: --follower-process runs Sales in one partition, not 4: unset "
+        "SALES_PARTITIONS (or PARTITIONS).\n"
+    )
+
+
+@pytest.fixture
+def worker_env(demo_dir: Path) -> dict[str, str]:
+    env, _ = configure(demo_dir / ".demo-data")
+    assert env is not None
+    return env
+
+
+def test_a_worker_that_makes_no_progress_is_given_up_on(
+    worker_env: dict[str, str],
+) -> None:
+    orders, sales = Orders(env=worker_env), Sales(env=worker_env)
+    worker = SalesWorker(worker_env, timeout=0.5)
+    worker.start()
+    try:
+        worker.wait_until_ready()
+        os.kill(worker.pid, signal.SIGSTOP)
+        orders.create_order("Ada")
+        with pytest.raises(WorkerFailed) as failed:
+            worker.catch_up(orders, sales)
+        os.kill(worker.pid, signal.SIGCONT)
+    finally:
+        assert worker.stop() == 0
+        worker.close()
+    assert str(failed.value).startswith(
+        f"Sales' worker (process {worker.pid}) made no progress for 0.5 s: it has "
+        "processed Orders' notifications up to #0 of #1. The last of what it "
+        "wrote:\n"
+    )
+
+
+def test_a_worker_that_cannot_take_the_partition_is_given_up_on(
+    worker_env: dict[str, str],
+) -> None:
+    first = SalesWorker(worker_env)
+    second = SalesWorker(worker_env, start_timeout=0.5)
+    first.start()
+    try:
+        first.wait_until_ready()
+        second.start()
+        wait_for(lambda: "runs Sales" in second.output())  # without a partition
+        with pytest.raises(WorkerFailed) as failed:
+            second.wait_until_ready()
+    finally:
+        assert [second.stop(), first.stop()] == [0, 0]
+        first.close()
+        second.close()
+    assert str(failed.value).startswith(
+        f"Sales' worker (process {second.pid}) did not take Sales' partition within "
+        f"0.5 s: it is held by {first.identity}: is another worker of Sales "
+        "running? Stop it, or run the demo without --follower-process. The last of "
+        "what it wrote:\n"
+    )
+
+
+def test_a_worker_that_exits_badly_when_stopped_is_reported(
+    worker_env: dict[str, str],
+) -> None:
+    worker = SalesWorker(worker_env)
+    worker.start()
+    try:
+        worker.wait_until_ready()
+        os.kill(worker.pid, signal.SIGKILL)
+        returncode = worker.stop()
+        assert returncode == -signal.SIGKILL
+        with pytest.raises(WorkerFailed) as failed:
+            worker.check_stopped(returncode)
+    finally:
+        worker.stop()
+        worker.close()
+    assert str(failed.value).startswith(
+        f"Sales' worker (process {worker.pid}) exited with status -9 when stopped "
+        "with SIGTERM, not 0. The last of what it wrote:\n"
+    )

@@ -30,11 +30,16 @@ class PlannedOrder:
 
 @dataclass(frozen=True)
 class WorkloadResult:
+    """What a workload did: ``seconds`` is the time the commands took, and
+    ``catch_up`` the time Sales took after the last of them, when it runs in a
+    process of its own (``None`` when it runs in this one, which is in step)."""
+
     orders: int
     commands: int
     seconds: float
     orders_events: int
     sales_events: int
+    catch_up: float | None = None
 
 
 def plan_orders(count: int, seed: int | None = None) -> list[PlannedOrder]:
@@ -69,18 +74,23 @@ def run_workload(
     sales: Sales,
     planned: list[PlannedOrder],
     done: Callable[[], None],
+    catch_up: Callable[[], float] | None = None,
 ) -> WorkloadResult:
-    """Sends every planned order and measures the rate, Sales' work included."""
+    """Sends every planned order and measures the rate (Sales' work included
+    when it runs in this process), then waits for Sales with ``catch_up`` (which
+    returns the seconds it waited) if it runs elsewhere."""
     orders_before = orders.recorder.max_notification_id()
     sales_before = sales.recorder.max_notification_id()
     started = time.perf_counter()
     for order in planned:
         send(orders, order, done)
     seconds = max(time.perf_counter() - started, 1e-9)
+    waited = None if catch_up is None else catch_up()
     return WorkloadResult(
         orders=len(planned),
         commands=sum(order.commands for order in planned),
         seconds=seconds,
         orders_events=orders.recorder.max_notification_id() - orders_before,
         sales_events=sales.recorder.max_notification_id() - sales_before,
+        catch_up=waited,
     )
