@@ -22,7 +22,7 @@ from eventsourcing.persistence import (
     TrackingRecorder,
     holder_identity,
 )
-from eventsourcing.system._signals import RunsUntilStopped
+from eventsourcing.system._signals import run_until_stopped
 
 from ._processing import ProjectionProcessor
 from ._projection import Projection, _construct_view
@@ -52,7 +52,7 @@ def projection_lease(projection_name: str, application_name: str) -> str:
     return f"{projection_name}/projection/{application_name}"
 
 
-class ProjectionWorker(RunsUntilStopped, Generic[TApplication, TView]):
+class ProjectionWorker(Generic[TApplication, TView]):
     """Runs a projection of an application's events into a view in this process
     (what :class:`ProjectionRunner` does in a thread), until :meth:`stop`, or
     SIGTERM or SIGINT when :meth:`run` handles signals.
@@ -142,11 +142,16 @@ class ProjectionWorker(RunsUntilStopped, Generic[TApplication, TView]):
         if processor is not None:
             processor.stop()
 
-    _logger = logger
     _signal_note = "recording what it processed"
 
     def _who(self) -> tuple[str, str]:
         return self.identity, self.name
+
+    def run(self, *, handle_signals: bool | None = None) -> None:
+        """Runs the worker until :meth:`stop`. With ``handle_signals`` (by
+        default, when called in the main thread), SIGTERM and SIGINT stop it;
+        a second SIGINT interrupts it at once."""
+        run_until_stopped(self, handle_signals, logger, self._signal_note)
 
     def _describe(self) -> str:
         return "Projection worker {} of {}".format(*self._who())

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -58,56 +58,51 @@ def stop_on_signals(stop: Callable[[str], None]) -> Iterator[None]:
         os.close(read_end)
 
 
-class RunsUntilStopped:
-    """What workers share: :meth:`run` runs once, in the calling thread, until
-    :meth:`stop` or a stop signal; subclasses say how to start, loop and shut
-    down, and how they are named in the log."""
+class Stoppable(Protocol):
+    """A worker that :func:`run_until_stopped` can run."""
 
-    _logger: logging.Logger
-    _signal_note: str  # what the worker does when a signal stops it
+    _ran: bool
     _stopping: threading.Event
-    _ran = False
 
-    def _describe(self) -> str:
-        raise NotImplementedError  # pragma: no cover (every worker names itself)
+    def _describe(self) -> str: ...  # how the log names it
 
-    def _start(self) -> None:
-        raise NotImplementedError  # pragma: no cover (every worker starts)
+    def _start(self) -> None: ...
 
-    def _loop(self) -> None:
-        raise NotImplementedError  # pragma: no cover (every worker loops)
+    def _loop(self) -> None: ...
 
-    def _shutdown(self) -> None:
-        raise NotImplementedError  # pragma: no cover (every worker shuts down)
+    def _shutdown(self) -> None: ...
 
-    def stop(self) -> None:
-        raise NotImplementedError  # pragma: no cover (every worker stops)
+    def stop(self) -> None: ...
 
-    def run(self, *, handle_signals: bool | None = None) -> None:
-        """Runs the worker until :meth:`stop`. With ``handle_signals`` (by
-        default, when called in the main thread), SIGTERM and SIGINT stop it;
-        a second SIGINT interrupts it at once."""
-        if self._ran:
-            msg = f"{self!r} has run already: a worker runs once, make another"
-            raise RuntimeError(msg)
-        self._ran = True
-        if handle_signals is None:
-            handle_signals = threading.current_thread() is threading.main_thread()
-        signals = stop_on_signals(self._on_signal) if handle_signals else nullcontext()
-        with signals:
+
+def run_until_stopped(
+    worker: Stoppable,
+    handle_signals: bool | None,
+    logger: logging.Logger,
+    signal_note: str,
+) -> None:
+    """What the workers' ``run()`` shares: run once, in the calling thread,
+    until ``stop()`` or (with ``handle_signals``, by default in the main thread)
+    a stop signal, logging ``signal_note`` when a signal stops it."""
+    if worker._ran:
+        msg = f"{worker!r} has run already: a worker runs once, make another"
+        raise RuntimeError(msg)
+    worker._ran = True
+    if handle_signals is None:
+        handle_signals = threading.current_thread() is threading.main_thread()
+
+    def on_signal(name: str) -> None:
+        logger.info("%s stops (%s): %s", worker._describe(), name, signal_note)
+        worker.stop()
+
+    with stop_on_signals(on_signal) if handle_signals else nullcontext():
+        try:
+            worker._start()
             try:
-                self._start()
-                try:
-                    self._loop()
-                except BaseException:
-                    if not self._stopping.is_set():
-                        self._logger.exception("%s failed", self._describe())
-                    raise
-            finally:
-                self._shutdown()
-
-    def _on_signal(self, name: str) -> None:
-        self._logger.info(
-            "%s stops (%s): %s", self._describe(), name, self._signal_note
-        )
-        self.stop()
+                worker._loop()
+            except BaseException:
+                if not worker._stopping.is_set():
+                    logger.exception("%s failed", worker._describe())
+                raise
+        finally:
+            worker._shutdown()

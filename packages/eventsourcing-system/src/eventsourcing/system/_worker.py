@@ -31,7 +31,7 @@ from eventsourcing.persistence import (
 )
 
 from ._application import Follower
-from ._signals import RunsUntilStopped
+from ._signals import run_until_stopped
 from ._sources import LeaderSource, open_leader
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ class _Pause:
         return self.stopping.is_set() or time.monotonic() >= self.next_round
 
 
-class Worker(RunsUntilStopped):
+class Worker:
     """Runs the follower ``app_name`` of ``system`` in this process: follows its
     leaders' logs (from their databases, or over HTTP), holds the partitions it
     is given by leases and processes their notifications, until :meth:`stop`
@@ -163,8 +163,13 @@ class Worker(RunsUntilStopped):
         self._stopping.set()
         self._prompted.set()
 
-    _logger = logger
     _signal_note = "finishing the notification in hand"
+
+    def run(self, *, handle_signals: bool | None = None) -> None:
+        """Runs the worker until :meth:`stop`. With ``handle_signals`` (by
+        default, when called in the main thread), SIGTERM and SIGINT stop it;
+        a second SIGINT interrupts it at once."""
+        run_until_stopped(self, handle_signals, logger, self._signal_note)
 
     def _describe(self) -> str:
         return f"Worker {self.identity} of {self.app_name}"
