@@ -40,7 +40,8 @@ VENVS = ROOT / ".venvs"
 # embedded backend's unit tests run the same cases); the type check of the typed
 # example; and what tests the repository and its pure-Python packaging (the
 # wheels, the guides followed in fresh environments, the documentation build, the
-# benchmark script, and the round trips with 9.1.9, which install it from PyPI).
+# benchmark script, and the round trips with 9.1.9, which install it from PyPI);
+# and the stress scenarios below.
 OTHER_PYTHONS_LEAVE_OUT = [
     "packages/eventsourcing-postgres/tests",
     "tests-integration/test_contract_backends.py",
@@ -52,6 +53,14 @@ OTHER_PYTHONS_LEAVE_OUT = [
     "tests-integration/test_compat91.py",
     "tests-integration/test_bench_runs.py",
     "docs/test_docs_build.py",
+    # Stress scenarios of processes and threads killed and restarted at random,
+    # whose interleavings come from the operating system's scheduler, not from
+    # the interpreter, and which cost the most time.
+    "packages/eventsourcing-system/tests/test_system_exactly_once.py",
+    "packages/eventsourcing-interface/tests/test_interface_e2e.py",
+    "tests-integration/test_workers.py",
+    # Whether each supported Python is found: a check of the machine, run once.
+    "tests-integration/test_pythons.py",
 ]
 OTHER_PYTHONS_BACKENDS = ["popo", "sqlite"]
 # Their environments need no linters, type checker or documentation builder.
@@ -63,7 +72,7 @@ OTHER_PYTHONS_WITHOUT = ["ruff", "mypy", "sphinx", "furo", "myst-parser"]
 # worker per core the cores were idle 40% of the run.
 WORKERS = str(2 * (os.cpu_count() or 1))
 # The other Pythons' runs yield the cores to the first one's (see main()).
-BACKGROUND_NICENESS = 10
+BACKGROUND_NICENESS = 5
 
 
 def distributions() -> list[Path]:
@@ -225,8 +234,12 @@ def main(argv: list[str]) -> int:
     # The other Pythons' runs start first, in the background and at a lower
     # priority: they use what the cores have to spare while this Python's run
     # (which measures coverage) waits on processes and servers.
+    # Beside the first run, one worker per core each (every worker collects the
+    # whole suite first); alone, as many as asked.
+    alone = this_python() not in pythons
+    background_workers = args.numprocesses if alone else str(os.cpu_count() or 1)
     others = [
-        start_other_python(version, selection, paths, pytest_args, args.numprocesses)
+        start_other_python(version, selection, paths, pytest_args, background_workers)
         for version in pythons
         if version != this_python()
     ]
