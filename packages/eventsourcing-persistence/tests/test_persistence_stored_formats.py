@@ -412,3 +412,14 @@ def test_a_recorder_written_for_9_1_is_kept_behind_the_contract() -> None:
     assert calls == [{"events": [stored]}, {"events": [], "tracking": tracking}]
     with pytest.raises(TypeError, match="takes StoredEvent objects"):
         Old().insert_events(["not stored"])  # type: ignore[abstract, list-item]  # the point
+
+
+def test_resealing_a_damaged_state_refuses_it_and_names_the_record() -> None:
+    mapper = new_mapper()
+    mapper.legacy_format = False
+    stored = mapper.from_domain_event(noted())
+    damaged = bytearray(stored.state)
+    damaged[6] ^= 0x01
+    with pytest.raises(ChecksumError, match="does not match its checksum") as raised:
+        mapper.reseal(replace(stored, state=bytes(damaged)))
+    assert str(stored.originator_id) in str(raised.value)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from eventsourcing.persistence._mapper import Mapper
     from eventsourcing.persistence._recorders import AggregateRecorder
-    from eventsourcing.persistence._records import Tracking
+    from eventsourcing.persistence._records import StoredEvent, Tracking
 
 __all__ = ["EventStore"]
 
@@ -62,21 +62,7 @@ class EventStore(Generic[TDomainEvent]):
         ids = self.recorder.insert_events(stored_events, tracking=tracking)
         if not ids:
             return []
-        return [
-            Recording(
-                event,
-                Notification(
-                    stored.originator_id,
-                    stored.originator_version,
-                    stored.topic,
-                    stored.state,
-                    notification_id,
-                ),
-            )
-            for event, stored, notification_id in zip(
-                events, stored_events, ids, strict=True
-            )
-        ]
+        return _recordings(events, stored_events, ids)
 
     def get(
         self,
@@ -105,3 +91,25 @@ def store_holds_legacy_format(mapper: Mapper, recorder: AggregateRecorder) -> bo
         return False
     newest = recorder.select_notifications(last, 1)
     return bool(newest) and not mapper.writes_current_format_for(newest[0].state)
+
+
+def _recordings(
+    events: Sequence[DomainEvent[Any]],
+    stored_events: list[StoredEvent],
+    ids: Sequence[int],
+) -> list[Recording]:
+    """The recordings of a put, built without calling ``__init__()``: on the
+    path of every save, where two Python calls per event cost a tenth of it."""
+    new = object.__new__
+    recordings = []
+    for event, stored, notification_id in zip(events, stored_events, ids, strict=True):
+        notification = new(Notification)
+        fields = notification.__dict__
+        fields.update(stored.__dict__)
+        fields["id"] = notification_id
+        recording = new(Recording)
+        fields = recording.__dict__
+        fields["domain_event"] = event
+        fields["notification"] = notification
+        recordings.append(recording)
+    return recordings

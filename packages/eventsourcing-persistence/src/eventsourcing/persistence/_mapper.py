@@ -26,6 +26,7 @@ from eventsourcing.persistence._formats import (
     _crc32,
     _topic_seeds,
     add_checksum,
+    checksum_start,
     record_identity,
     topic_seed,
 )
@@ -103,6 +104,12 @@ class Cipher(ABC):
         return True
 
 
+CHECKSUM_MISMATCH = (
+    "the state does not match its checksum: it was changed or corrupted after it "
+    "was written (or moved from another record)"
+)
+
+
 class Mapper:
     """Converts between domain event objects and :class:`StoredEvent` objects.
 
@@ -163,18 +170,25 @@ class Mapper:
         data = self.transcoder.encode(state)
         if self.compressor is not None:
             data = self.compressor.compress(data)
-        return StoredEvent(
-            originator_id=originator_id,
-            originator_version=originator_version,
-            topic=topic,
-            state=self._seal(
+        if self.cipher is None and not self.legacy_format:
+            # add_checksum(), inline: this is the hot path of every write.
+            seed = _topic_seeds.get(topic)
+            if seed is None:
+                seed = topic_seed(topic)
+            start = _crc32(
+                CHECKSUM_MAGIC, seed ^ originator_version ^ originator_id.int
+            )
+            crc = _crc32(data, start).to_bytes(4, "little")
+            data = b"".join((CHECKSUM_MAGIC, data, crc))
+        else:
+            data = self._seal(
                 data,
                 originator_id,
                 originator_version,
                 topic,
                 legacy=bool(self.legacy_format),
-            ),
-        )
+            )
+        return StoredEvent(originator_id, originator_version, topic, data)
 
     def _seal(
         self,
@@ -231,7 +245,18 @@ class Mapper:
         event class (see :func:`~eventsourcing.utils.resolve_stored_topic`).
         """
         try:
-            data = self._unseal(stored)
+            data = stored.state
+            if self.cipher is None and data[:4] == CHECKSUM_MAGIC:
+                # _unseal(), inline: this is the hot path of every read.
+                seed = _topic_seeds.get(stored.topic)
+                if seed is None:
+                    seed = topic_seed(stored.topic)
+                start = seed ^ stored.originator_version ^ stored.originator_id.int
+                if _crc32(data, start) != CHECKSUM_RESIDUE or len(data) < 8:
+                    raise ChecksumError(CHECKSUM_MISMATCH)
+                data = data[4:-4]
+            else:
+                data = self._unseal(stored)
             if self.compressor is not None:
                 data = self._decompress(data)
             state: Any = self.transcoder.decode(data)
@@ -283,23 +308,11 @@ class Mapper:
             )
             data = self.cipher.decrypt_record(data, identity)
         elif data[:4] == CHECKSUM_MAGIC:
-            # Inline: this is the hot path of every read.
-            topic = stored.topic
-            seed = _topic_seeds.get(topic)
-            if seed is None:
-                seed = topic_seed(topic)
-            if (
-                _crc32(
-                    data, seed ^ stored.originator_version ^ stored.originator_id.int
-                )
-                != CHECKSUM_RESIDUE
-                or len(data) < 8
-            ):
-                msg = (
-                    "the state does not match its checksum: it was changed or "
-                    "corrupted after it was written (or moved from another record)"
-                )
-                raise ChecksumError(msg)
+            start = checksum_start(
+                stored.originator_id, stored.originator_version, stored.topic
+            )
+            if _crc32(data, start) != CHECKSUM_RESIDUE or len(data) < 8:
+                raise ChecksumError(CHECKSUM_MISMATCH)
             data = data[4:-4]
         return data
 
