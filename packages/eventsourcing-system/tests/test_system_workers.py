@@ -286,8 +286,15 @@ def test_more_workers_than_partitions_leave_the_extra_ones_waiting(
 ) -> None:
     env = sqlite_env(tmp_path / "db", COPIES_PARTITIONS="2")
     with running(*(Worker(SYSTEM, "Copies", env) for _ in range(3))) as runs:
-        eventually(lambda: sorted(len(r.worker.owned) for r in runs) == [0, 1, 1])
-        assert sorted(r.worker.slot or 0 for r in runs) == [0, 1, 2]
+        # Slots become dense as the workers settle (a worker probing for others
+        # holds a free slot for a moment, which may push a newcomer higher).
+        eventually(
+            lambda: (
+                sorted(len(r.worker.owned) for r in runs) == [0, 1, 1]
+                and sorted(-1 if r.worker.slot is None else r.worker.slot for r in runs)
+                == [0, 1, 2]
+            )
+        )
 
 
 def test_stopping_records_the_notification_in_hand_and_no_more(
