@@ -364,6 +364,13 @@ def test_put_returns_the_recordings_with_notification_ids() -> None:
     assert [r.domain_event for r in recordings] == events
     assert recordings[0].notification.state == recorder.rows[0].state
     assert store.put([]) == []
+    # Built without __init__, they equal recordings made the documented way.
+    first = recordings[0]
+    assert first == Recording(first.domain_event, first.notification)
+    row = recorder.rows[0]
+    assert first.notification == Notification(
+        row.originator_id, row.originator_version, row.topic, row.state, 1
+    )
 
 
 def test_insert_events_checks_its_arguments() -> None:

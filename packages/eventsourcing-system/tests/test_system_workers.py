@@ -327,7 +327,9 @@ def test_sigterm_stops_a_worker_run_in_the_main_thread(tmp_path: Path) -> None:
     assert recorder.max_tracking_id("Items") == 2
 
 
-def test_a_second_sigint_interrupts_at_once(tmp_path: Path) -> None:
+def test_a_second_sigint_interrupts_at_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     env = sqlite_env(tmp_path / "db", COPIES_PARTITIONS="1")
     Items(env=env).add(2)
     worker = Worker(SYSTEM, "Copies", env)
@@ -339,9 +341,14 @@ def test_a_second_sigint_interrupts_at_once(tmp_path: Path) -> None:
 
     system = System(pipes=[[Items, Twice]])
     worker = Worker(system, "Twice", env)
-    with pytest.raises(KeyboardInterrupt):
+    with (
+        caplog.at_level(logging.INFO, "eventsourcing"),
+        pytest.raises(KeyboardInterrupt),
+    ):
         worker.run()
     assert Twice(env=env).recorder.max_tracking_id("Items") == 0
+    # Asked to stop, then interrupted: not a failure.
+    assert "failed" not in caplog.text
 
 
 def test_signals_are_left_alone_when_asked(tmp_path: Path) -> None:

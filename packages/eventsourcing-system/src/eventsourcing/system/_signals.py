@@ -22,20 +22,25 @@ from typing import Any, Protocol
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
+class Signalled:
+    """Whether a stop signal came (set by the handler, which takes no lock)."""
+
+    received = False
+
+
 @contextmanager
-def stop_on_signals(stop: Callable[[str], None]) -> Iterator[None]:
+def stop_on_signals(stop: Callable[[str], None]) -> Iterator[Signalled]:
     """Within the block (entered in the main thread), SIGTERM or SIGINT calls
     ``stop`` with the signal's name, from another thread; a second signal, once
     SIGINT, raises ``KeyboardInterrupt`` at once. The previous handlers are put
     back afterwards."""
     read_end, write_end = os.pipe()
-    signalled = False
+    signalled = Signalled()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        nonlocal signalled
-        if signalled and signum == signal.SIGINT:
+        if signalled.received and signum == signal.SIGINT:
             raise KeyboardInterrupt
-        signalled = True
+        signalled.received = True
         os.write(write_end, bytes([signum]))
 
     def relay() -> None:
@@ -49,7 +54,7 @@ def stop_on_signals(stop: Callable[[str], None]) -> Iterator[None]:
     try:
         for signum in STOP_SIGNALS:
             previous[signum] = signal.signal(signum, on_signal)
-        yield
+        yield signalled
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
@@ -95,13 +100,16 @@ def run_until_stopped(
         logger.info("%s stops (%s): %s", worker._describe(), name, signal_note)
         worker.stop()
 
-    with stop_on_signals(on_signal) if handle_signals else nullcontext():
+    signals = stop_on_signals(on_signal) if handle_signals else nullcontext(Signalled())
+    with signals as signalled:
         try:
             worker._start()
             try:
                 worker._loop()
             except BaseException:
-                if not worker._stopping.is_set():
+                # Stopping (the stop signal's relay may not have called stop() yet)
+                # ends by an error too: a second SIGINT, say. Not a failure.
+                if not (worker._stopping.is_set() or signalled.received):
                     logger.exception("%s failed", worker._describe())
                 raise
         finally:
