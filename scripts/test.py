@@ -70,7 +70,9 @@ OTHER_PYTHONS_WITHOUT = ["ruff", "mypy", "sphinx", "furo", "myst-parser"]
 # Twice as many pytest-xdist workers as cores: many tests spend most of their
 # time waiting (on worker processes, servers, poll intervals), and with one
 # worker per core the cores were idle 40% of the run.
-WORKERS = str(2 * (os.cpu_count() or 1))
+# EVENTSOURCING_TEST_WORKERS sets another number: a test that runs a suite
+# inside this one sets 1, since the outer run already keeps the cores busy.
+WORKERS = os.environ.get("EVENTSOURCING_TEST_WORKERS") or str(2 * (os.cpu_count() or 1))
 # The other Pythons' runs yield the cores to the first one's (see main()).
 BACKGROUND_NICENESS = 5
 

@@ -80,6 +80,8 @@ def test_following_the_page_installs_the_backend_and_passes_the_suite(
         "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}",
         # The suite's own temporary folders, apart from this run's.
         "PYTEST_ADDOPTS": f"--basetemp={tmp_path / 'pytest'}",
+        # One worker: this test runs beside the others of the outer run.
+        "EVENTSOURCING_TEST_WORKERS": "1",
     }
     outputs = []
     for command in documented_commands():
