@@ -354,6 +354,8 @@ def test_policy_error_stops_the_follower_and_is_raised_by_get() -> None:
         runner.get(Notes)
     assert isinstance(info.value.__cause__, RuntimeError)
     assert info.value.app_name == "Copier"
+    # The error is reported as the thread ends, which may take a moment more.
+    runner.threads["Copier"].join(5)
     assert not runner.threads["Copier"].is_alive()
     runner.stop()  # Already reported by get().
 
