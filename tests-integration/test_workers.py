@@ -86,6 +86,8 @@ class WorkerProcess:
     def records(self) -> list[dict[str, Any]]:
         records = []
         for line in self.out.read_text().splitlines():
+            if not line.startswith("{"):
+                continue  # libpq's own messages (a killed connection's FATAL)
             try:
                 records.append(json.loads(line))
             except json.JSONDecodeError:  # pragma: no cover (cut off by a kill)
@@ -578,8 +580,14 @@ def projection_workers(settings: dict[str, str], tmp_path: Path) -> None:
 def in_step(view: EntriesView, expected: list[tuple[int, int]]) -> int:
     """The view holds exactly the rows of the entries up to its position, each
     once; returns the position."""
-    position = view.max_tracking_id("Ledger")
-    assert view.rows() == sorted(row for row in expected if row[0] <= position)
+    # Read while nothing commits (a worker may be running): each commit moves
+    # the position, so rows read between two equal positions are of that one.
+    while True:
+        position = view.max_tracking_id("Ledger")
+        rows = view.rows()
+        if view.max_tracking_id("Ledger") == position:
+            break
+    assert rows == sorted(row for row in expected if row[0] <= position)
     return position
 
 
