@@ -89,11 +89,8 @@ def construct_view(
     return view
 
 
-def _construct_view(
-    projection_class: type[Projection[TView]],
-    view_class: Callable[..., TView],
-    env: Mapping[str, str] | None,
-) -> tuple[TView, InfrastructureFactory]:
+def check_projection_class(projection_class: object) -> None:
+    """Refuses anything but a :class:`Projection` subclass, with the fix."""
     if not (
         isinstance(projection_class, type) and issubclass(projection_class, Projection)
     ):
@@ -102,6 +99,14 @@ def _construct_view(
             "eventsourcing.projection.Projection and implement process_event()"
         )
         raise TypeError(msg)
+
+
+def _construct_view(
+    projection_class: type[Projection[TView]],
+    view_class: Callable[..., TView],
+    env: Mapping[str, str] | None,
+) -> tuple[TView, InfrastructureFactory]:
+    check_projection_class(projection_class)
     environment = Environment(os.environ)
     if env is not None:
         environment.update(env)

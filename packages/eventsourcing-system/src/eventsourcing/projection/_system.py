@@ -16,7 +16,7 @@ from eventsourcing.persistence import (
 )
 
 from ._processing import ProjectionProcessor
-from ._projection import Projection, _construct_view
+from ._projection import Projection, _construct_view, check_projection_class
 from ._runner import ProjectionThread
 
 __all__ = ["RunnerProjections"]
@@ -66,15 +66,7 @@ class RunnerProjections:
                 f"(applications: {', '.join(nodes)})"
             )
             raise ValueError(msg)
-        if not (
-            isinstance(projection_class, type)
-            and issubclass(projection_class, Projection)
-        ):
-            msg = (
-                f"{projection_class!r:.100} is not a projection class: derive it "
-                "from eventsourcing.projection.Projection"
-            )
-            raise TypeError(msg)
+        check_projection_class(projection_class)
         if projection_class.name in self._specs:
             msg = (
                 f"A projection named {projection_class.name!r} was added already: "

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -14,7 +13,6 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import (
-    ConfigurationError,
     InfrastructureFactory,
     InterfaceError,
     OperationalError,
@@ -23,9 +21,16 @@ from eventsourcing.persistence import (
     holder_identity,
 )
 from eventsourcing.system._signals import run_until_stopped
+from eventsourcing.system._worker import (
+    DEFAULT_LEASE_INTERVAL,
+    DEFAULT_POLL_INTERVAL,
+    WORKER_LEASE_INTERVAL,
+    WORKER_POLL_INTERVAL,
+    seconds_setting,
+)
 
 from ._processing import ProjectionProcessor
-from ._projection import Projection, _construct_view
+from ._projection import Projection, _construct_view, check_projection_class
 from ._subscription import DEFAULT_PAGE_SIZE
 
 if TYPE_CHECKING:
@@ -38,10 +43,6 @@ logger = logging.getLogger("eventsourcing.projection")
 TApplication = TypeVar("TApplication", bound=Application[Any])
 TView = TypeVar("TView", bound=TrackingRecorder)
 
-WORKER_POLL_INTERVAL = "WORKER_POLL_INTERVAL"
-WORKER_LEASE_INTERVAL = "WORKER_LEASE_INTERVAL"
-DEFAULT_POLL_INTERVAL = 1.0
-DEFAULT_LEASE_INTERVAL = 1.0
 # How long a wait for new notifications lasts at most, so that stopping is quick
 # with wake-ups that a stop cannot interrupt (PostgreSQL's).
 _WAIT_SLICE = 0.25
@@ -79,15 +80,7 @@ class ProjectionWorker(Generic[TApplication, TView]):
         *,
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> None:
-        if not (
-            isinstance(projection_class, type)
-            and issubclass(projection_class, Projection)
-        ):
-            msg = (
-                f"{projection_class!r:.100} is not a projection class: derive it "
-                "from eventsourcing.projection.Projection"
-            )
-            raise TypeError(msg)
+        check_projection_class(projection_class)
         self.application_class = application_class
         self.projection_class = projection_class
         self.view_class = view_class
@@ -164,9 +157,11 @@ class ProjectionWorker(Generic[TApplication, TView]):
         self._view, self._factory = _construct_view(
             self.projection_class, self.view_class, self.env
         )
-        self.poll_interval = self._seconds(WORKER_POLL_INTERVAL, DEFAULT_POLL_INTERVAL)
-        self.lease_interval = self._seconds(
-            WORKER_LEASE_INTERVAL, DEFAULT_LEASE_INTERVAL
+        self.poll_interval = seconds_setting(
+            self._factory, WORKER_POLL_INTERVAL, DEFAULT_POLL_INTERVAL
+        )
+        self.lease_interval = seconds_setting(
+            self._factory, WORKER_LEASE_INTERVAL, DEFAULT_LEASE_INTERVAL
         )
         self._lease = projection_lease(self.name, self._app.name)
         self._leases = self._factory.leases()
@@ -177,22 +172,6 @@ class ProjectionWorker(Generic[TApplication, TView]):
             self._view.max_tracking_id(self._app.name),
         )
         self.ready.set()
-
-    def _seconds(self, key: str, default: float) -> float:
-        value = self._factory.getenv(key)
-        if not value:
-            return default
-        try:
-            seconds = float(value)
-        except ValueError:
-            seconds = math.nan
-        if not 0 < seconds < math.inf:
-            msg = (
-                f"{key}={value!r} is not a number of seconds: give a positive "
-                f"number such as '0.5' (default {default:g})."
-            )
-            raise ConfigurationError(msg)
-        return seconds
 
     def _loop(self) -> None:
         stopping = self._stopping

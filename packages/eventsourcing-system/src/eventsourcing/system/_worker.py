@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, cast
 
 from eventsourcing.persistence import (
     ConfigurationError,
+    InfrastructureFactory,
     InterfaceError,
     OperationalError,
     PersistenceError,
@@ -87,6 +88,24 @@ class _Pause:
 
     def is_set(self) -> bool:
         return self.stopping.is_set() or time.monotonic() >= self.next_round
+
+
+def seconds_setting(factory: InfrastructureFactory, key: str, default: float) -> float:
+    """A worker's setting of a positive number of seconds, ``default`` if unset."""
+    value = factory.getenv(key)
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds < math.inf:
+        msg = (
+            f"{key}={value!r} is not a number of seconds: give a positive "
+            f"number such as '0.5' (default {default:g})."
+        )
+        raise ConfigurationError(msg)
+    return seconds
 
 
 class Worker:
@@ -177,9 +196,11 @@ class Worker:
     def _start(self) -> None:
         app = cast(Follower, self.system.runnable_cls(self.app_name)(env=self.env))
         self._app = app
-        self.poll_interval = self._seconds(WORKER_POLL_INTERVAL, DEFAULT_POLL_INTERVAL)
-        self.lease_interval = self._seconds(
-            WORKER_LEASE_INTERVAL, DEFAULT_LEASE_INTERVAL
+        self.poll_interval = seconds_setting(
+            app.factory, WORKER_POLL_INTERVAL, DEFAULT_POLL_INTERVAL
+        )
+        self.lease_interval = seconds_setting(
+            app.factory, WORKER_LEASE_INTERVAL, DEFAULT_LEASE_INTERVAL
         )
         for name in self.system.follows[self.app_name]:
             source = open_leader(self.system, name, self.env, app.env)
@@ -207,22 +228,6 @@ class Worker:
             ", ".join(s.describe() for s in self._sources.values()),
         )
         self.ready.set()
-
-    def _seconds(self, key: str, default: float) -> float:
-        value = self._app.factory.getenv(key)
-        if not value:
-            return default
-        try:
-            seconds = float(value)
-        except ValueError:
-            seconds = math.nan
-        if not 0 < seconds < math.inf:
-            msg = (
-                f"{key}={value!r} is not a number of seconds: give a positive "
-                f"number such as '0.5' (default {default:g})."
-            )
-            raise ConfigurationError(msg)
-        return seconds
 
     def _check_partitions(self) -> None:
         """Checks (and on the first run records) the number of partitions under a
