@@ -128,6 +128,30 @@ def test_save_accepts_domain_events_and_none_as_9_1_does() -> None:
             app.save("not an aggregate")
 
 
+def test_a_save_refused_for_a_bad_argument_leaves_every_aggregate_as_it_was() -> None:
+    with Bank() as app:
+        first, second = Account("Ada"), Account("Bob")
+        with pytest.raises(TypeError, match="give aggregates"):
+            app.save(first, "not an aggregate", second)
+        assert len(first.pending_events) == 1
+        assert len(second.pending_events) == 1
+        app.save(first, second)
+        assert app.repository.get(second.id).owner == "Bob"
+
+
+def test_a_save_of_several_aggregates_keeps_the_order_they_were_changed_in() -> None:
+    with Bank() as app:
+        first, second = Account("Ada"), Account("Bob")
+        second.deposit(1)
+        first.deposit(2)
+        recordings = app.save(first, second)
+        topics = [
+            (r.domain_event.originator_id, r.domain_event.originator_version)
+            for r in recordings
+        ]
+        assert topics == [(first.id, 1), (second.id, 1), (second.id, 2), (first.id, 2)]
+
+
 def test_process_event_is_importable_from_the_application_too() -> None:
     assert eventsourcing.system.ProcessEvent is ProcessEvent
     process_event = ProcessEvent()

@@ -11,7 +11,7 @@ import pytest
 from Crypto.Cipher import AES
 
 from eventsourcing.cipher import AESCipher, DecryptionError
-from eventsourcing.cipher._aes import MAGIC, key_id
+from eventsourcing.cipher._aes import MAGIC, MAGIC_V1, _associated_data, key_id
 
 KEY = AESCipher.create_key(32)
 
@@ -75,3 +75,34 @@ def test_the_repr_shows_the_key_id_not_the_key() -> None:
     cipher = AESCipher(KEY)
     assert KEY not in repr(cipher)
     assert key_id(b64decode(KEY)).hex() in repr(cipher)
+
+
+@pytest.mark.parametrize("identity_size", [0, 1, 7, 8, 9, 15, 16, 17, 40, 77])
+def test_the_associated_data_fills_whole_blocks(identity_size: int) -> None:
+    # PyCryptodome hashes a partial block of associated data in a call of its own.
+    header = MAGIC + key_id(b64decode(KEY))
+    identity = os.urandom(identity_size)
+    data = _associated_data(header, identity)
+    assert len(data) % 16 == 0
+    assert data.startswith(header + identity)
+    assert int.from_bytes(data[-8:], "big") == identity_size
+    # Identities that differ only by trailing zeros give different blocks.
+    assert _associated_data(header, identity + b"\x00") != data
+
+
+def test_the_first_bound_format_still_reads_and_stays_bound() -> None:
+    # Written before the associated data filled whole blocks: header + identity.
+    key = b64decode(KEY)
+    header = MAGIC_V1 + key_id(key)
+    nonce = os.urandom(12)
+    aes = AES.new(key, AES.MODE_GCM, nonce=nonce)
+    aes.update(header + b"record A")
+    body, tag = aes.encrypt_and_digest(b"first")
+    ciphertext = header + nonce + tag + body
+    cipher = AESCipher(KEY)
+    assert cipher.is_bound(ciphertext)
+    assert cipher.decrypt_record(ciphertext, b"record A") == b"first"
+    with pytest.raises(DecryptionError, match="belongs to another record"):
+        cipher.decrypt_record(ciphertext, b"record B")
+    # What is written now is the current version.
+    assert cipher.encrypt_record(b"new", b"record A").startswith(MAGIC)

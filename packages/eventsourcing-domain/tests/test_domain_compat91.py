@@ -296,6 +296,20 @@ def test_event_applied_to_another_aggregate_raises_originator_id_error() -> None
     assert second.balance == 0
 
 
+def test_an_event_with_an_equal_id_object_applies_to_its_aggregate() -> None:
+    # Events read back from a database carry ID objects of their own.
+    account = Account(number="D", owner="x")
+    account.deposit(1)
+    opened, deposited = account.collect_events()
+    fresh = replay([opened])
+    copied = type(deposited)(
+        **{**deposited.__dict__, "originator_id": UUID(str(account.id))}
+    )
+    assert copied.originator_id is not fresh.id
+    assert copied.mutate(fresh) is fresh
+    assert fresh.balance == 1
+
+
 def test_wrong_version_raises_originator_version_error_also_a_version_error() -> None:
     account = Account(number="C", owner="x")
     account.deposit(1)

@@ -373,6 +373,41 @@ def test_put_returns_the_recordings_with_notification_ids() -> None:
     )
 
 
+def test_the_recordings_are_a_sequence_made_when_first_looked_at() -> None:
+    store = EventStore(new_mapper(), MemoryRecorder())
+    events = [noted("a"), noted("b"), noted("c")]
+    recordings = store.put(events)
+    events.clear()  # the caller's list may be reused: the recordings keep theirs
+    assert len(recordings) == 3
+    assert recordings._made is None  # type: ignore[attr-defined]  # nothing made yet
+    assert [r.notification.id for r in recordings[1:]] == [2, 3]
+    assert recordings[-1].domain_event.text == "c"
+    assert recordings == list(recordings)
+    assert recordings == store.put([]) + list(recordings)
+    assert recordings != store.put([noted("d")])
+    assert recordings != "abc"
+    assert repr(recordings) == repr(list(recordings))
+    assert recordings.index(recordings[1]) == 1  # Sequence's mixins work
+    with pytest.raises(TypeError):
+        hash(recordings)
+    # The same objects each time they are looked at.
+    assert recordings[0] is next(iter(recordings))
+
+
+def test_put_refuses_a_recorder_that_returns_the_wrong_number_of_ids() -> None:
+    class Miscounting(MemoryRecorder):
+        def _insert_events(
+            self, stored_events: list[StoredEvent], tracking: Tracking | None
+        ) -> Sequence[int] | None:
+            super()._insert_events(stored_events, tracking)
+            return [1]
+
+    with pytest.raises(
+        ValueError, match="Miscounting returned 1 notification IDs for 2"
+    ):
+        EventStore(new_mapper(), Miscounting()).put([noted("a"), noted("b")])
+
+
 def test_insert_events_checks_its_arguments() -> None:
     recorder = MemoryRecorder()
     with pytest.raises(TypeError, match="takes StoredEvent objects"):

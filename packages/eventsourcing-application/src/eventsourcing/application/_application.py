@@ -153,7 +153,7 @@ class Application(Generic[TAggregate]):
         """Returns the notification log that presents the application's events."""
         return LocalNotificationLog(self.recorder, section_size=self.log_section_size)
 
-    def save(self, *objs: Any, tracking: Tracking | None = None) -> list[Recording]:
+    def save(self, *objs: Any, tracking: Tracking | None = None) -> Sequence[Recording]:
         """Records the pending events of the given aggregates atomically (given
         domain events too; ``None`` is skipped), with the ``tracking`` record if
         given, through :meth:`record`.
@@ -183,9 +183,10 @@ class Application(Generic[TAggregate]):
             if not process_event.is_recorded:
                 process_event.restore_pending_events()
             raise
-        return recordings or []
+        # An override of record() written for 9.1 returns None.
+        return [] if recordings is None else recordings
 
-    def record(self, process_event: ProcessEvent) -> list[Recording]:
+    def record(self, process_event: ProcessEvent) -> Sequence[Recording]:
         """Records the process event's new events, with its tracking record if it
         has one, in one atomic write; then takes any automatic snapshots
         ("snapshotting_intervals") and calls :meth:`notify` with the new events.

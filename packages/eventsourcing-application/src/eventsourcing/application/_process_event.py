@@ -36,26 +36,52 @@ class ProcessEvent:
         aggregates saved so far (by timestamp), and each aggregate's own events
         always stay in version order.
         """
-        by_originator: dict[Any, list[Any]] = {}
-        for event in self.events:
-            by_originator.setdefault(event.originator_id, []).append(event)
+        if len(objs) == 1 and not self.aggregates and not self.events:
+            # The usual save, of one aggregate, without the general case's work.
+            obj = objs[0]
+            collect = getattr(obj, "collect_events", None)
+            if collect is not None and callable(collect):
+                new_events = collect()
+                self.aggregates.append(obj)
+                self._collected.append((obj, new_events))
+                self.events = list(new_events)
+                return
+        # All are checked before any is collected from, so that a bad argument
+        # leaves every aggregate's pending events where they were.
+        sources: list[tuple[Any, Any]] = []
         for obj in objs:
             if obj is None:
                 continue
-            if isinstance(obj, DomainEvent):
-                new_events = [obj]
-            elif callable(getattr(obj, "collect_events", None)):
-                if not any(saved is obj for saved in self.aggregates):
-                    self.aggregates.append(obj)
-                new_events = obj.collect_events()
-                self._collected.append((obj, new_events))
+            # Aggregates first: isinstance() of an abstract class is the slow case.
+            collect = getattr(obj, "collect_events", None)
+            if collect is not None and callable(collect):
+                sources.append((obj, collect))
+            elif isinstance(obj, DomainEvent):
+                sources.append((obj, None))
             else:
                 msg = (
                     f"Cannot save {obj!r:.100}: give aggregates (objects with "
                     "collect_events()) or domain events"
                 )
                 raise TypeError(msg)
-            for event in new_events:
+        collected: list[list[Any]] = []
+        for obj, collect in sources:
+            if collect is None:
+                collected.append([obj])
+                continue
+            aggregates = self.aggregates
+            if not aggregates or all(saved is not obj for saved in aggregates):
+                aggregates.append(obj)
+            new_events = collect()
+            self._collected.append((obj, new_events))
+            collected.append(new_events)
+        if not self.events and len(collected) == 1:
+            # One aggregate's events (the usual save): already in order.
+            self.events = list(collected[0])
+            return
+        by_originator: dict[Any, list[Any]] = {}
+        for events in (self.events, *collected):
+            for event in events:
                 by_originator.setdefault(event.originator_id, []).append(event)
         # heapq.merge consumes each list in its own order, so a clock that steps
         # backwards can never reorder the versions of one aggregate.

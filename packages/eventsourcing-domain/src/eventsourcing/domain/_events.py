@@ -150,10 +150,16 @@ class AggregateEvent(DomainEvent[TAggregate]):
                 " only a 'created' event can start from None"
             )
             raise TypeError(msg)
-        if self.originator_id != aggregate.id:
+        aggregate_id = aggregate.id
+        # The same ID object, as when the aggregate triggered the event, is the
+        # usual case: it spares a call of UUID.__eq__().
+        if (
+            self.originator_id is not aggregate_id
+            and self.originator_id != aggregate_id
+        ):
             msg = (
                 f"{type(self).__qualname__} of originator {self.originator_id} cannot"
-                f" be applied to {type(aggregate).__qualname__} {aggregate.id}"
+                f" be applied to {type(aggregate).__qualname__} {aggregate_id}"
             )
             raise OriginatorIDError(msg)
         next_version = aggregate.version + 1

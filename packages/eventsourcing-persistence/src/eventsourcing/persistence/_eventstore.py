@@ -3,14 +3,15 @@ mapper."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Generic, overload
 
 from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence._recorders import ApplicationRecorder
 from eventsourcing.persistence._records import Notification, Recording
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterator
     from uuid import UUID
 
     from eventsourcing.persistence._mapper import Mapper
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from eventsourcing.persistence._records import StoredEvent, Tracking
 
 __all__ = ["EventStore"]
+
+_new = object.__new__
 
 if TYPE_CHECKING:
     from typing_extensions import TypeVar
@@ -49,7 +52,7 @@ class EventStore(Generic[TDomainEvent]):
 
     def put(
         self, events: Sequence[TDomainEvent], *, tracking: Tracking | None = None
-    ) -> list[Recording]:
+    ) -> Sequence[Recording]:
         """Stores domain events in aggregate sequence, with the ``tracking`` record
         if given (a process recorder stores it atomically with the events).
 
@@ -62,7 +65,18 @@ class EventStore(Generic[TDomainEvent]):
         ids = self.recorder.insert_events(stored_events, tracking=tracking)
         if not ids:
             return []
-        return _recordings(events, stored_events, ids)
+        if len(ids) != len(stored_events):
+            msg = (
+                f"{type(self.recorder).__name__} returned {len(ids)} notification "
+                f"IDs for {len(stored_events)} events"
+            )
+            raise ValueError(msg)
+        # Built without __init__(): on the path of every save. A copy of events,
+        # which the caller may reuse.
+        recordings = _new(_Recordings)
+        recordings._put = (tuple(events), stored_events, ids)
+        recordings._made = None
+        return recordings
 
     def get(
         self,
@@ -93,23 +107,57 @@ def store_holds_legacy_format(mapper: Mapper, recorder: AggregateRecorder) -> bo
     return bool(newest) and not mapper.writes_current_format_for(newest[0].state)
 
 
-def _recordings(
-    events: Sequence[DomainEvent[Any]],
-    stored_events: list[StoredEvent],
-    ids: Sequence[int],
-) -> list[Recording]:
-    """The recordings of a put, built without calling ``__init__()``: on the
-    path of every save, where two Python calls per event cost a tenth of it."""
-    new = object.__new__
-    recordings = []
-    for event, stored, notification_id in zip(events, stored_events, ids, strict=True):
-        notification = new(Notification)
-        fields = notification.__dict__
-        fields.update(stored.__dict__)
-        fields["id"] = notification_id
-        recording = new(Recording)
-        fields = recording.__dict__
-        fields["domain_event"] = event
-        fields["notification"] = notification
-        recordings.append(recording)
-    return recordings
+class _Recordings(Sequence[Recording]):
+    """The recordings of a put, made when first looked at: on the path of every
+    save, and most callers never look (making them costs a tenth of a save)."""
+
+    __slots__ = ("_made", "_put")
+
+    _put: tuple[tuple[DomainEvent[Any], ...], list[StoredEvent], Sequence[int]]
+    _made: list[Recording] | None
+
+    def _list(self) -> list[Recording]:
+        made = self._made
+        if made is None:
+            events, stored_events, ids = self._put
+            made = self._made = [
+                Recording(event, Notification(*_fields(stored), notification_id))
+                for event, stored, notification_id in zip(
+                    events, stored_events, ids, strict=True
+                )
+            ]
+        return made
+
+    def __len__(self) -> int:
+        return len(self._put[2])
+
+    @overload
+    def __getitem__(self, index: int) -> Recording: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Recording]: ...
+
+    def __getitem__(self, index: int | slice) -> Recording | list[Recording]:
+        return self._list()[index]
+
+    def __iter__(self) -> Iterator[Recording]:
+        return iter(self._list())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _Recordings):
+            other = other._list()
+        return self._list() == other
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking, as a list
+
+    def __repr__(self) -> str:
+        return repr(self._list())
+
+
+def _fields(stored: StoredEvent) -> tuple[UUID, int, str, bytes]:
+    return (
+        stored.originator_id,
+        stored.originator_version,
+        stored.topic,
+        stored.state,
+    )

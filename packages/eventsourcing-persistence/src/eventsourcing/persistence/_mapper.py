@@ -11,6 +11,7 @@ still read the store; it reads every format whatever it writes.
 from __future__ import annotations
 
 import logging
+import struct
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,6 @@ from eventsourcing.persistence._formats import (
     CHECKSUM_MAGIC,
     CHECKSUM_RESIDUE,
     _crc32,
-    _topic_seeds,
     add_checksum,
     checksum_start,
     record_identity,
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 __all__ = ["Cipher", "Compressor", "Mapper"]
 
 logger = logging.getLogger("eventsourcing.persistence")
+# A checksum as it is stored: four bytes, little-endian.
+_pack_crc = struct.Struct("<I").pack
 # Topics of classes of the __main__ script already warned of, once a process.
 _warned: set[str] = set()
 
@@ -135,8 +137,11 @@ class Mapper:
         """Whether to write eventsourcing 9.1's formats (no checksum, unbound
         ciphertexts); ``None`` until the first event store using this mapper has
         looked at its store (see :class:`EventStore`), which then means ``False``."""
-        self._topics: dict[type[Any], str] = {}
-        self._classes: dict[str, type[Any]] = {}
+        # Per event class: its topic, class version and checksum seed (writing).
+        self._writes: dict[type[Any], tuple[str, int, int]] = {}
+        # Per topic: its event class, whether its states may need upcasting, and
+        # its checksum seed (reading).
+        self._reads: dict[str, tuple[type[Any], bool, int]] = {}
 
     def writes_current_format_for(self, state: bytes) -> bool:
         """Tell whether a stored state is in the formats this mapper writes to a
@@ -148,23 +153,14 @@ class Mapper:
     def from_domain_event(self, domain_event: DomainEvent[Any]) -> StoredEvent:
         """Converts the given domain event to a :class:`StoredEvent` object."""
         cls = type(domain_event)
-        topic = self._topics.get(cls)
-        if topic is None:
-            topic = self._topics[cls] = get_topic(cls)
-            if topic.startswith("__main__:") and topic not in _warned:
-                _warned.add(topic)
-                logger.warning(
-                    "Storing %s under the topic %r: a class defined in the script "
-                    "that is run (__main__) cannot be loaded by any other program; "
-                    "define it in a module that the script imports",
-                    cls.__qualname__,
-                    topic,
-                )
+        try:
+            topic, class_version, seed = self._writes[cls]
+        except KeyError:
+            topic, class_version, seed = self._learn_class(cls)
         state = domain_event.__dict__.copy()
         # The stored event holds the originator ID and version in their own fields.
         originator_id = state.pop("originator_id")
         originator_version = state.pop("originator_version")
-        class_version = getattr(cls, "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
         data = self.transcoder.encode(state)
@@ -172,14 +168,10 @@ class Mapper:
             data = self.compressor.compress(data)
         if self.cipher is None and not self.legacy_format:
             # add_checksum(), inline: this is the hot path of every write.
-            seed = _topic_seeds.get(topic)
-            if seed is None:
-                seed = topic_seed(topic)
             start = _crc32(
                 CHECKSUM_MAGIC, seed ^ originator_version ^ originator_id.int
             )
-            crc = _crc32(data, start).to_bytes(4, "little")
-            data = b"".join((CHECKSUM_MAGIC, data, crc))
+            data = b"".join((CHECKSUM_MAGIC, data, _pack_crc(_crc32(data, start))))
         else:
             data = self._seal(
                 data,
@@ -189,6 +181,25 @@ class Mapper:
                 legacy=bool(self.legacy_format),
             )
         return StoredEvent(originator_id, originator_version, topic, data)
+
+    def _learn_class(self, cls: type[Any]) -> tuple[str, int, int]:
+        """What writing an event of class ``cls`` needs, remembered."""
+        topic = get_topic(cls)
+        if topic.startswith("__main__:") and topic not in _warned:
+            _warned.add(topic)
+            logger.warning(
+                "Storing %s under the topic %r: a class defined in the script "
+                "that is run (__main__) cannot be loaded by any other program; "
+                "define it in a module that the script imports",
+                cls.__qualname__,
+                topic,
+            )
+        learnt = self._writes[cls] = (
+            topic,
+            getattr(cls, "class_version", 1),
+            topic_seed(topic),
+        )
+        return learnt
 
     def _seal(
         self,
@@ -244,17 +255,24 @@ class Mapper:
         is constructed without calling ``__init__()``. Its topic must name a domain
         event class (see :func:`~eventsourcing.utils.resolve_stored_topic`).
         """
+        topic = stored.topic
+        originator_id = stored.originator_id
+        originator_version = stored.originator_version
         try:
+            try:
+                cls, may_upcast, seed = self._reads[topic]
+            except KeyError:
+                cls, may_upcast, seed = None, False, topic_seed(topic)
             data = stored.state
-            if self.cipher is None and data[:4] == CHECKSUM_MAGIC:
-                # _unseal(), inline: this is the hot path of every read.
-                seed = _topic_seeds.get(stored.topic)
-                if seed is None:
-                    seed = topic_seed(stored.topic)
-                start = seed ^ stored.originator_version ^ stored.originator_id.int
-                if _crc32(data, start) != CHECKSUM_RESIDUE or len(data) < 8:
-                    raise ChecksumError(CHECKSUM_MISMATCH)
-                data = data[4:-4]
+            if self.cipher is None:
+                if data[:4] == CHECKSUM_MAGIC:
+                    # _unseal(), inline: this is the hot path of every read.
+                    start = seed ^ originator_version ^ originator_id.int
+                    # (A state shorter than the envelope that matched by chance
+                    # leaves nothing to decode, which fails below.)
+                    if _crc32(data, start) != CHECKSUM_RESIDUE:
+                        raise ChecksumError(CHECKSUM_MISMATCH)
+                    data = data[4:-4]
             else:
                 data = self._unseal(stored)
             if self.compressor is not None:
@@ -263,11 +281,11 @@ class Mapper:
             if type(state) is not dict:
                 msg = f"the state is a {type(state).__name__}, not an object"
                 raise TypeError(msg)
-            cls = self._classes.get(stored.topic)
             if cls is None:
-                cls = resolve_stored_topic(stored.topic, DomainEvent)
-                self._classes[stored.topic] = cls
-            if "class_version" in state or getattr(cls, "class_version", 1) > 1:
+                cls = resolve_stored_topic(topic, DomainEvent)
+                may_upcast = getattr(cls, "class_version", 1) > 1
+                self._reads[topic] = (cls, may_upcast, seed)
+            if may_upcast or "class_version" in state:
                 upcast_state(cls, state)
         except UnreadableRecordError as error:
             raise self._error(type(error), stored, str(error), "") from error
@@ -275,8 +293,8 @@ class Mapper:
             hint = self._hint(error)
             message = f"{type(error).__name__}: {error}"
             raise self._error(UnreadableRecordError, stored, message, hint) from error
-        state["originator_id"] = stored.originator_id
-        state["originator_version"] = stored.originator_version
+        state["originator_id"] = originator_id
+        state["originator_version"] = originator_version
         domain_event: DomainEvent[Any] = object.__new__(cls)
         domain_event.__dict__.update(state)
         return domain_event
