@@ -118,6 +118,20 @@ def best_rate(
     return max(count / timed(setup()) for _ in range(repeats))
 
 
+def paired_best_rates(
+    repeats: int, count: int, *setups: Callable[[], Callable[[], object]]
+) -> list[float]:
+    """The best of ``repeats`` runs of each setup (as in :func:`best_rate`), taking
+    turns in every round, so that a machine that slows down or speeds up during the
+    run (as shared ones do) weighs on all of them alike: for figures compared as
+    ratios."""
+    best = [0.0] * len(setups)
+    for _ in range(repeats):
+        for i, setup in enumerate(setups):
+            best[i] = max(best[i], count / timed(setup()))
+    return best
+
+
 def rounds(repeats: int, fn: Callable[[], float]) -> float:
     """The best of ``repeats`` rates returned by ``fn`` (which times itself)."""
     return max(fn() for _ in range(repeats))
