@@ -3,6 +3,7 @@ save that loses nothing; closing; secrets kept out of reprs. On every backend.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import uuid4
 
@@ -66,7 +67,7 @@ def test_a_conflicting_save_keeps_the_pending_events_and_says_to_retry() -> None
 
 def test_a_save_that_fails_otherwise_keeps_the_pending_events() -> None:
     class Failing(Bank):
-        def record(self, process_event: ProcessEvent) -> list[Recording]:
+        def record(self, process_event: ProcessEvent) -> Sequence[Recording]:
             msg = "the database went away"
             raise OperationalError(msg)
 
@@ -102,7 +103,7 @@ def test_save_calls_an_overridden_record_and_returns_its_recordings() -> None:
     recorded: list[ProcessEvent] = []
 
     class Watching(Bank):
-        def record(self, process_event: ProcessEvent) -> list[Recording]:
+        def record(self, process_event: ProcessEvent) -> Sequence[Recording]:
             recorded.append(process_event)
             return super().record(process_event)
 

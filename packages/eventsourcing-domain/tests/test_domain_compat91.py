@@ -307,6 +307,7 @@ def test_an_event_with_an_equal_id_object_applies_to_its_aggregate() -> None:
     )
     assert copied.originator_id is not fresh.id
     assert copied.mutate(fresh) is fresh
+    assert fresh is not None
     assert fresh.balance == 1
 
 

@@ -154,7 +154,7 @@ class ChaoticFollower(Follower):
         setattr(recorder, "insert_events", chaotic_insert_events)  # noqa: B010
         return recorder
 
-    def record(self, process_event: ProcessEvent) -> list[Recording]:
+    def record(self, process_event: ProcessEvent) -> Sequence[Recording]:
         CHAOS.maybe_fail("between policy and record")
         recordings = super().record(process_event)
         CHAOS.maybe_fail("after record")

@@ -4,6 +4,7 @@ when another instance of it records on the same database."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_URL, uuid4, uuid5
@@ -54,7 +55,7 @@ class Tracker(Follower):
     def policy(self, domain_event: Any, process_event: ProcessEvent) -> None:
         process_event.save(Item.create())
 
-    def record(self, process_event: ProcessEvent) -> list[Recording]:
+    def record(self, process_event: ProcessEvent) -> Sequence[Recording]:
         recordings = super().record(process_event)
         assert process_event.tracking is not None
         self.recorded.append(process_event.tracking.notification_id)
