@@ -77,3 +77,39 @@ def test_smoke_bench_prints_every_figure_for_popo_and_sqlite() -> None:
         "sqlite:file catch-up / raw",
     ):
         assert ratio in result.stdout
+
+
+def test_every_instruction_count_operation_runs() -> None:
+    # What valgrind counts: each operation, run as the instruction script runs it
+    # (without valgrind, which only counts).
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import instructions
+
+    for op in instructions.OPS:
+        result = subprocess.run(
+            [sys.executable, "instructions.py", "--child", op, "20"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=ROOT / "benchmarks",
+            check=False,
+        )
+        assert result.returncode == 0, (op, result.stderr)
+    assert {new for new, _ in instructions.PAIRS} <= set(instructions.OPS)
+
+
+def test_the_instruction_script_refuses_what_it_cannot_do() -> None:
+    script = str(ROOT / "benchmarks" / "instructions.py")
+    for args, message in (
+        (["nonsense"], "unknown operations ['nonsense']"),
+        (["--against", str(ROOT)], "--against needs --python"),
+    ):
+        result = subprocess.run(
+            [sys.executable, script, *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 2
+        assert message in result.stderr + result.stdout

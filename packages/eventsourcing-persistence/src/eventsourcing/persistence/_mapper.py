@@ -166,12 +166,14 @@ class Mapper:
         data = self.transcoder.encode(state)
         if self.compressor is not None:
             data = self.compressor.compress(data)
-        if self.cipher is None and not self.legacy_format:
-            # add_checksum(), inline: this is the hot path of every write.
-            start = _crc32(
-                CHECKSUM_MAGIC, seed ^ originator_version ^ originator_id.int
-            )
-            data = b"".join((CHECKSUM_MAGIC, data, _pack_crc(_crc32(data, start))))
+        if self.cipher is None:
+            # _seal(), inline: this is the hot path of every write.
+            if not self.legacy_format:
+                start = _crc32(
+                    CHECKSUM_MAGIC, seed ^ originator_version ^ originator_id.int
+                )
+                crc = _pack_crc(_crc32(data, start))
+                data = b"".join((CHECKSUM_MAGIC, data, crc))
         else:
             data = self._seal(
                 data,
