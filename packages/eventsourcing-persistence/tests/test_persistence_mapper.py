@@ -262,3 +262,24 @@ def test_zlib_compressor_round_trip() -> None:
     data = b"abc" * 100
     assert len(compressor.compress(data)) < len(data)
     assert compressor.decompress(compressor.compress(data)) == data
+
+
+def test_the_mapper_remembers_only_topics_that_read() -> None:
+    # Topics come from stored and remote data: remembering every one of them
+    # would let a hostile log grow the cache without bound. (9.1's format, which
+    # has no checksum to refuse a changed topic first.)
+    mapper = new_mapper(legacy=True)
+    event = Renamed(
+        originator_id=uuid4(),
+        originator_version=1,
+        timestamp=datetime.now(tz=TZINFO),
+        name="x",
+    )
+    stored = mapper.from_domain_event(event)
+    for n in range(100):
+        forged = dataclasses.replace(stored, topic=f"nowhere{n}:Nothing")
+        with pytest.raises(UnreadableRecordError):
+            mapper.to_domain_event(forged)
+    assert mapper._reads == {}
+    assert mapper.to_domain_event(stored) == event
+    assert list(mapper._reads) == [stored.topic]

@@ -121,7 +121,16 @@ class _Recordings(Sequence[Recording]):
         if made is None:
             events, stored_events, ids = self._put
             made = self._made = [
-                Recording(event, Notification(*_fields(stored), notification_id))
+                Recording(
+                    event,
+                    Notification(
+                        stored.originator_id,
+                        stored.originator_version,
+                        stored.topic,
+                        stored.state,
+                        notification_id,
+                    ),
+                )
                 for event, stored, notification_id in zip(
                     events, stored_events, ids, strict=True
                 )
@@ -152,12 +161,3 @@ class _Recordings(Sequence[Recording]):
 
     def __repr__(self) -> str:
         return repr(self._list())
-
-
-def _fields(stored: StoredEvent) -> tuple[UUID, int, str, bytes]:
-    return (
-        stored.originator_id,
-        stored.originator_version,
-        stored.topic,
-        stored.state,
-    )

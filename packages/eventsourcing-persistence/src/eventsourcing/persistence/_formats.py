@@ -35,18 +35,13 @@ CHECKSUM_MAGIC = b"\x00ES\x01"
 CHECKSUM_RESIDUE = 0x2144DF1C
 _crc32 = zlib.crc32
 
-# topic -> CRC-32 of its UTF-8 bytes, part of the start value of its checksums.
-_topic_seeds: dict[str, int] = {}
-# topic -> its UTF-8 bytes, part of the identity that ciphertexts are bound to.
-_topic_bytes: dict[str, bytes] = {}
-
 
 def topic_seed(topic: str) -> int:
-    """The part of a record's checksum start value that its topic gives."""
-    seed = _topic_seeds.get(topic)
-    if seed is None:
-        seed = _topic_seeds[topic] = _crc32(topic.encode("utf-8", "surrogatepass"))
-    return seed
+    """The part of a record's checksum start value that its topic gives.
+
+    Not cached here: topics come from stored and remote data, so a cache of all
+    of them could grow without bound (the mapper keeps those of its classes)."""
+    return _crc32(topic.encode("utf-8", "surrogatepass"))
 
 
 def checksum_start(originator_id: UUID, version: int, topic: str) -> int:
@@ -64,7 +59,11 @@ def add_checksum(data: bytes, originator_id: UUID, version: int, topic: str) -> 
 def record_identity(originator_id: UUID, version: int, topic: str) -> bytes:
     """Return the bytes that identify a record (topic, originator ID and version),
     which a cipher authenticates with the ciphertext."""
-    encoded = _topic_bytes.get(topic)
-    if encoded is None:
-        encoded = _topic_bytes[topic] = topic.encode("utf-8", "surrogatepass") + b"\x00"
-    return encoded + originator_id.bytes + version.to_bytes(8, "big", signed=True)
+    return b"".join(
+        (
+            topic.encode("utf-8", "surrogatepass"),
+            b"\x00",
+            originator_id.bytes,
+            version.to_bytes(8, "big", signed=True),
+        )
+    )

@@ -269,9 +269,9 @@ class Mapper:
             if self.cipher is None:
                 if data[:4] == CHECKSUM_MAGIC:
                     # _unseal(), inline: this is the hot path of every read.
-                    start = seed ^ originator_version ^ originator_id.int
                     # (A state shorter than the envelope that matched by chance
                     # leaves nothing to decode, which fails below.)
+                    start = seed ^ originator_version ^ originator_id.int
                     if _crc32(data, start) != CHECKSUM_RESIDUE:
                         raise ChecksumError(CHECKSUM_MISMATCH)
                     data = data[4:-4]
