@@ -24,8 +24,8 @@ from eventsourcing.persistence import (
     ProgrammingError,
     RecordConflictError,
 )
-from eventsourcing.sqlite import SQLiteDatastore
-from eventsourcing.sqlite._datastore import translate_error
+from eventsourcing.sqlite import SQLiteDatastore, _datastore
+from eventsourcing.sqlite._datastore import has_wal_reset_bug, translate_error
 
 
 def _shared_uri() -> str:
@@ -329,7 +329,8 @@ def test_switch_to_wal_is_retried_while_locked(
     with caplog.at_level(logging.WARNING, logger="eventsourcing.sqlite"):
         datastore._use_wal(connection)  # type: ignore[arg-type]
     assert connection.switched
-    (warning,) = caplog.records  # once, not at each retry
+    # Once, not at each retry (records of other warnings aside).
+    (warning,) = [r for r in caplog.records if "while switching" in r.message]
     assert "is locked while switching it to WAL" in warning.message
 
 
@@ -402,3 +403,51 @@ def test_a_connection_opened_while_another_thread_closes_is_closed_too(
         datastore.fetchall("SELECT 1")
     with pytest.raises(sqlite3.ProgrammingError, match="closed"):
         opened[0].execute("SELECT 1")
+
+
+@pytest.mark.parametrize(
+    ("version", "has_it"),
+    [
+        ((3, 6, 23), False),  # before WAL
+        ((3, 7, 0), True),
+        ((3, 40, 1), True),
+        ((3, 44, 5), True),
+        ((3, 44, 6), False),  # a patch release with the fix
+        ((3, 45, 0), True),
+        ((3, 50, 6), True),
+        ((3, 50, 7), False),  # a patch release with the fix
+        ((3, 51, 2), True),
+        ((3, 51, 3), False),
+        ((3, 53, 0), False),
+    ],
+)
+def test_the_sqlite_versions_with_the_wal_reset_bug(
+    version: tuple[int, int, int], has_it: bool
+) -> None:
+    assert has_wal_reset_bug(version) is has_it
+
+
+def test_a_file_database_warns_once_of_sqlite_s_wal_reset_bug(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_datastore, "_warned_of_wal_reset_bug", False)
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 40, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.40.1")
+    with caplog.at_level(logging.WARNING, logger="eventsourcing.sqlite"):
+        SQLiteDatastore(":memory:").close()  # a database in memory has no WAL
+        assert "WAL-reset bug" not in caplog.text
+        for name in ("one.db", "two.db"):
+            SQLiteDatastore(str(tmp_path / name)).close()
+    (warning,) = [r for r in caplog.records if "WAL-reset bug" in r.message]
+    assert "SQLite 3.40.1" in warning.message
+    assert "3.51.3 or later" in warning.message
+
+
+def test_a_fixed_sqlite_is_not_warned_of(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_datastore, "_warned_of_wal_reset_bug", False)
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 51, 3))
+    with caplog.at_level(logging.WARNING, logger="eventsourcing.sqlite"):
+        SQLiteDatastore(str(tmp_path / "fixed.db")).close()
+    assert "WAL-reset bug" not in caplog.text

@@ -289,7 +289,7 @@ def test_new_tables_beside_other_applications_tables_are_warned_of(
     Factory("Worlds", {"SQLITE_DBNAME": str(path)}).application_recorder()
     with caplog.at_level(logging.WARNING, logger="eventsourcing.sqlite"):
         Factory("Worlds", {"SQLITE_DBNAME": str(path)}).application_recorder()
-        assert caplog.text == ""  # its own tables: no warning
+        assert "has no table" not in caplog.text  # its own tables: no warning
         Factory("World", {"SQLITE_DBNAME": str(path)}).application_recorder()
     assert "has no table 'world_events'" in caplog.text
     assert "holds the tables of other applications (worlds_events)" in caplog.text

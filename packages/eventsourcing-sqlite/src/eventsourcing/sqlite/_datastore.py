@@ -38,6 +38,40 @@ DEFAULT_FILE_MODE = 0o600
 MAX_LOCK_TIMEOUT = 2_000_000.0
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# Whether this process has warned of the WAL-reset bug (once is enough).
+_warned_of_wal_reset_bug = False
+
+
+def has_wal_reset_bug(version: tuple[int, int, int] | None = None) -> bool:
+    """Tell whether a SQLite version (by default the one in use) has the WAL-reset bug
+    (https://sqlite.org/wal.html#walresetbug): with two or more connections to one
+    file in WAL mode, a rare race between checkpoints and a commit can lose
+    committed transactions or corrupt the file. Versions 3.7.0 to 3.51.2 have it,
+    but for the patch releases 3.44.6 and 3.50.7 that carry the fix.
+
+    .. versionadded:: 9.1.0
+    """
+    if version is None:
+        version = sqlite3.sqlite_version_info
+    fixed_in_patch = (3, 44, 6) <= version < (3, 45) or (3, 50, 7) <= version < (3, 51)
+    return (3, 7) <= version < (3, 51, 3) and not fixed_in_patch
+
+
+def _warn_of_wal_reset_bug() -> None:
+    global _warned_of_wal_reset_bug
+    if _warned_of_wal_reset_bug or not has_wal_reset_bug():
+        return
+    _warned_of_wal_reset_bug = True
+    logger.warning(
+        "SQLite %s, which Python's sqlite3 module uses here, has the WAL-reset bug "
+        "(https://sqlite.org/wal.html#walresetbug): when two or more connections "
+        "write one database file (threads, processes or applications), a rare race "
+        "can lose committed transactions or corrupt the file. Use a Python whose "
+        "sqlite3.sqlite_version is 3.51.3 or later (or 3.44.6, 3.50.7), or "
+        "PostgreSQL for concurrent writers",
+        sqlite3.sqlite_version,
+    )
+
 
 MISSING_TABLE_HINT = (
     "Check that SQLITE_DBNAME names the database the application's tables are "
@@ -219,6 +253,7 @@ class SQLiteDatastore:
             self._others.append(self._keeper)
         else:
             self._create_file()
+            _warn_of_wal_reset_bug()
         logger.info(
             "SQLite database %r (%s)",
             db_name,
