@@ -15,6 +15,7 @@ cipher, which authenticates.
 
 from __future__ import annotations
 
+import struct
 import zlib
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ __all__ = [
     "CHECKSUM_RESIDUE",
     "add_checksum",
     "checksum_start",
+    "pack_crc",
     "record_identity",
     "topic_seed",
 ]
@@ -34,6 +36,8 @@ CHECKSUM_MAGIC = b"\x00ES\x01"
 # The CRC-32 of any data followed by its own CRC-32, little-endian.
 CHECKSUM_RESIDUE = 0x2144DF1C
 _crc32 = zlib.crc32
+# A checksum as it is stored: four bytes, little-endian.
+pack_crc = struct.Struct("<I").pack
 
 
 def topic_seed(topic: str) -> int:
@@ -53,7 +57,7 @@ def checksum_start(originator_id: UUID, version: int, topic: str) -> int:
 def add_checksum(data: bytes, originator_id: UUID, version: int, topic: str) -> bytes:
     """Return ``data`` in the checksum envelope, bound to the record's identity."""
     start = _crc32(CHECKSUM_MAGIC, checksum_start(originator_id, version, topic))
-    return b"".join((CHECKSUM_MAGIC, data, _crc32(data, start).to_bytes(4, "little")))
+    return b"".join((CHECKSUM_MAGIC, data, pack_crc(_crc32(data, start))))
 
 
 def record_identity(originator_id: UUID, version: int, topic: str) -> bytes:

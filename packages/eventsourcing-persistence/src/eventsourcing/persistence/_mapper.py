@@ -11,7 +11,6 @@ still read the store; it reads every format whatever it writes.
 from __future__ import annotations
 
 import logging
-import struct
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +26,7 @@ from eventsourcing.persistence._formats import (
     _crc32,
     add_checksum,
     checksum_start,
+    pack_crc,
     record_identity,
     topic_seed,
 )
@@ -39,8 +39,6 @@ if TYPE_CHECKING:
 __all__ = ["Cipher", "Compressor", "Mapper"]
 
 logger = logging.getLogger("eventsourcing.persistence")
-# A checksum as it is stored: four bytes, little-endian.
-_pack_crc = struct.Struct("<I").pack
 # Topics of classes of the __main__ script already warned of, once a process.
 _warned: set[str] = set()
 
@@ -172,7 +170,7 @@ class Mapper:
                 start = _crc32(
                     CHECKSUM_MAGIC, seed ^ originator_version ^ originator_id.int
                 )
-                crc = _pack_crc(_crc32(data, start))
+                crc = pack_crc(_crc32(data, start))
                 data = b"".join((CHECKSUM_MAGIC, data, crc))
         else:
             data = self._seal(
