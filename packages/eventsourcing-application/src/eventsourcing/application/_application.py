@@ -165,8 +165,7 @@ class Application(Generic[TAggregate]):
         says to get the aggregates again and retry. Returns the recordings of the
         events, with their positions in the notification log.
         """
-        process_event = ProcessEvent(tracking)
-        process_event.save(*objs)
+        process_event = ProcessEvent._of(objs, tracking)
         try:
             recordings = self.record(process_event)
         except RecordConflictError as error:

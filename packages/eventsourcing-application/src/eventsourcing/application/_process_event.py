@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import DomainEvent
 
+_new = object.__new__
+
 if TYPE_CHECKING:
     from eventsourcing.persistence import Tracking
 
@@ -27,6 +29,29 @@ class ProcessEvent:
         """Set once the events are recorded (so a failure after that is not a
         failure to record them)."""
         self._collected: list[tuple[Any, list[Any]]] = []
+
+    @classmethod
+    def _of(cls, objs: tuple[Any, ...], tracking: Tracking | None) -> ProcessEvent:
+        """A new process event that has saved ``objs``: what ``Application.save()``
+        does, in one call rather than two, since it is the path of every save."""
+        self = _new(cls)
+        self.tracking = tracking
+        self.is_recorded = False
+        if len(objs) == 1:
+            # The usual save, of one aggregate (as in save()).
+            obj = objs[0]
+            collect = getattr(obj, "collect_events", None)
+            if collect is not None and callable(collect):
+                new_events = collect()
+                self.aggregates = [obj]
+                self._collected = [(obj, new_events)]
+                self.events = list(new_events)
+                return self
+        self.events = []
+        self.aggregates = []
+        self._collected = []
+        self.save(*objs)
+        return self
 
     def save(self, *objs: Any) -> None:
         """Collects the pending domain events of the given aggregates (and the

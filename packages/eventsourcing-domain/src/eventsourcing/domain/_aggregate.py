@@ -412,9 +412,11 @@ class Aggregate(metaclass=MetaAggregate):
             # Keep the timestamps of one aggregate strictly increasing even when
             # the clock has not moved on (or has moved back) since the last event.
             timestamp = self._modified_on + timedelta(microseconds=1)
+        # _id and _version rather than the properties: this is the path of every
+        # command, and a property costs a call.
         new_event = event_class(
-            originator_id=self.id,
-            originator_version=self.version + 1,
+            originator_id=self._id,
+            originator_version=self._version + 1,
             timestamp=timestamp,
             **kwargs,
         )

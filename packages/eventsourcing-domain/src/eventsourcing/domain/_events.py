@@ -150,7 +150,9 @@ class AggregateEvent(DomainEvent[TAggregate]):
                 " only a 'created' event can start from None"
             )
             raise TypeError(msg)
-        aggregate_id = aggregate.id
+        # _id and _version rather than the properties (which cost a call each):
+        # this is the path of every command, and the end sets _version anyway.
+        aggregate_id = aggregate._id
         # The same ID object, as when the aggregate triggered the event, is the
         # usual case: it spares a call of UUID.__eq__().
         if (
@@ -162,7 +164,7 @@ class AggregateEvent(DomainEvent[TAggregate]):
                 f" be applied to {type(aggregate).__qualname__} {aggregate_id}"
             )
             raise OriginatorIDError(msg)
-        next_version = aggregate.version + 1
+        next_version = aggregate._version + 1
         if self.originator_version != next_version:
             msg = (
                 f"{type(self).__qualname__} has originator_version"

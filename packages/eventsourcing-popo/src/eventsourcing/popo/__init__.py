@@ -36,6 +36,7 @@ __all__ = [
 
 
 _NO_ID = object()  # matches no originator ID, not even None
+_new = object.__new__
 
 
 class POPOAggregateRecorder(AggregateRecorder):
@@ -47,8 +48,9 @@ class POPOAggregateRecorder(AggregateRecorder):
 
     def __init__(self) -> None:
         self._database_lock = threading.Lock()
-        # originator ID -> (sorted versions, events in the same order)
-        self._sequences: dict[UUID, tuple[list[int], list[StoredEvent]]] = {}
+        # originator ID (as an int: a UUID's __hash__() is a call of Python code,
+        # an int's is not) -> (sorted versions, events in the same order)
+        self._sequences: dict[int, tuple[list[int], list[StoredEvent]]] = {}
 
     def _insert_events(
         self, stored_events: list[StoredEvent], tracking: Tracking | None
@@ -95,7 +97,7 @@ class POPOAggregateRecorder(AggregateRecorder):
                 new_keys.add(key)
             if originator_id is not last_id:
                 last_id = originator_id
-                sequence = sequences.get(originator_id)
+                sequence = sequences.get(originator_id.int)
             if sequence is not None:
                 versions = sequence[0]
                 # Usually the next version: greater than all, so no search.
@@ -115,9 +117,10 @@ class POPOAggregateRecorder(AggregateRecorder):
         sequences = self._sequences
         for stored_event in stored_events:
             version = stored_event.originator_version
-            sequence = sequences.get(stored_event.originator_id)
+            key = stored_event.originator_id.int
+            sequence = sequences.get(key)
             if sequence is None:
-                sequences[stored_event.originator_id] = ([version], [stored_event])
+                sequences[key] = ([version], [stored_event])
                 continue
             versions, events = sequence
             if version > versions[-1]:
@@ -140,7 +143,7 @@ class POPOAggregateRecorder(AggregateRecorder):
     ) -> list[StoredEvent]:
         """Reads stored events from database."""
         with self._database_lock:
-            sequence = self._sequences.get(originator_id)
+            sequence = self._sequences.get(originator_id.int)
             if sequence is None:
                 return []
             versions, events = sequence
@@ -177,22 +180,22 @@ class POPOApplicationRecorder(ApplicationRecorder, POPOAggregateRecorder):
         sequence: tuple[list[int], list[StoredEvent]] | None = None
         for stored_event in stored_events:
             notification_id += 1
-            notifications.append(
-                Notification(
-                    stored_event.originator_id,
-                    stored_event.originator_version,
-                    stored_event.topic,
-                    stored_event.state,
-                    notification_id,
-                )
-            )
             version = stored_event.originator_version
             originator_id = stored_event.originator_id
+            # Notification(...) without the call of its __init__().
+            notification = _new(Notification)
+            fields = notification.__dict__
+            fields["originator_id"] = originator_id
+            fields["originator_version"] = version
+            fields["topic"] = stored_event.topic
+            fields["state"] = stored_event.state
+            fields["id"] = notification_id
+            notifications.append(notification)
             if originator_id is not last_id:
                 last_id = originator_id
-                sequence = sequences.get(originator_id)
+                sequence = sequences.get(originator_id.int)
             if sequence is None:
-                sequence = sequences[originator_id] = ([version], [stored_event])
+                sequence = sequences[originator_id.int] = ([version], [stored_event])
                 continue
             versions, events = sequence
             if version > versions[-1]:
