@@ -40,6 +40,7 @@ __all__ = ["Cipher", "Compressor", "Mapper"]
 
 logger = logging.getLogger("eventsourcing.persistence")
 _new = object.__new__
+_setattr = object.__setattr__
 # What is inside the checksum envelope (a slice made once: Python 3.11 makes one
 # for each data[4:-4]).
 _BODY = slice(4, -4)
@@ -306,8 +307,10 @@ class Mapper:
             raise self._error(UnreadableRecordError, stored, message, hint) from error
         state["originator_id"] = originator_id
         state["originator_version"] = originator_version
-        domain_event: DomainEvent[Any] = object.__new__(cls)
-        domain_event.__dict__.update(state)
+        domain_event: DomainEvent[Any] = _new(cls)
+        # The state becomes the event's __dict__ (set past a frozen class's
+        # __setattr__): made here for this event, it needs no copy.
+        _setattr(domain_event, "__dict__", state)
         return domain_event
 
     def _decompress(self, data: bytes) -> bytes:
