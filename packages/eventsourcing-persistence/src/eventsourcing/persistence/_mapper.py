@@ -335,10 +335,14 @@ class Mapper:
                     "unencrypted record in an encrypted store is refused"
                 )
                 raise DecryptionError(msg)
+            cipher = self.cipher
+            if not cipher.is_bound(data):
+                # An unbound ciphertext (as 9.1 wrote): no identity to make for it.
+                return cipher.decrypt(data)
             identity = record_identity(
                 stored.originator_id, stored.originator_version, stored.topic
             )
-            data = self.cipher.decrypt_record(data, identity)
+            data = cipher.decrypt_record(data, identity)
         elif data[:4] == CHECKSUM_MAGIC:
             start = checksum_start(
                 stored.originator_id, stored.originator_version, stored.topic
