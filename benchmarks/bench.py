@@ -237,6 +237,7 @@ def formats(backends: list[str], cfg: Config) -> None:
         "events/s",
     )
     print("\nCost of the new format over the one it replaces (lower is better)")
+    print(f"  checksums by {bench_formats.crc32_name()}")
     for new, old in bench_formats.PAIRS:
         for name in columns:
             if name in rows.get(new, {}) and name in rows.get(old, {}):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import logging
+import random
+import sys
 import zlib
 from collections.abc import Sequence
 from dataclasses import replace
@@ -34,8 +36,9 @@ from eventsourcing.persistence import (
     Tracking,
     UnreadableRecordError,
     UUIDAsHex,
+    _formats,
 )
-from eventsourcing.persistence._formats import CHECKSUM_MAGIC
+from eventsourcing.persistence._formats import CHECKSUM_MAGIC, add_checksum
 from eventsourcing.utils import TopicError
 
 
@@ -130,6 +133,70 @@ def test_new_state_carries_a_checksum_that_reading_verifies() -> None:
     assert stored.state.startswith(CHECKSUM_MAGIC)
     assert json.loads(stored.state[4:-4])["text"] == "hello"
     assert new_mapper().to_domain_event(stored) == event
+
+
+def test_the_checksum_envelope_is_the_documented_format() -> None:
+    # Stored states must read back whatever the code that writes them becomes:
+    # MAGIC + data + the little-endian CRC-32 of both, started from the CRC-32 of
+    # the topic XOR the version XOR the originator ID (see the _formats module).
+    originator_id = UUID("12345678-1234-5678-1234-567812345678")
+    data = b'{"text": "hello"}'
+    sealed = add_checksum(data, originator_id, 7, "notes:Noted")
+    start = zlib.crc32(b"notes:Noted") ^ 7 ^ originator_id.int
+    crc = zlib.crc32(b"\x00ES\x01" + data, start & 0xFFFFFFFF)
+    assert sealed == b"\x00ES\x01" + data + crc.to_bytes(4, "little")
+    assert sealed.hex() == (
+        "004553017b2274657874223a202268656c6c6f227dc0d2c8a0"  # written once, kept
+    )
+    # The mapper's inline seal writes the same bytes.
+    event = Noted(
+        originator_id=originator_id,
+        originator_version=7,
+        timestamp=datetime(2026, 12, 1, tzinfo=TZINFO),
+        text="hello",
+    )
+    stored = new_mapper().from_domain_event(event)
+    assert stored.state == add_checksum(
+        stored.state[4:-4], originator_id, 7, stored.topic
+    )
+
+
+def test_zlib_ngs_crc32_is_used_when_installed_and_zlibs_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from zlib_ng import zlib_ng
+
+    assert _formats.crc32_implementation() is zlib_ng.crc32
+    assert _formats._crc32 is zlib_ng.crc32  # the test environment has the extra
+    monkeypatch.setitem(sys.modules, "zlib_ng", None)  # as if not installed
+    assert _formats.crc32_implementation() is zlib.crc32
+
+
+def test_zlib_ng_and_zlib_compute_the_same_checksums() -> None:
+    # So a store written with one reads with the other: the extra changes speed
+    # only. Starts as the mapper makes them (128-bit, of which 32 bits count).
+    from zlib_ng import zlib_ng
+
+    rng = random.Random(91)
+    for size in [*range(70), 100, 255, 256, 1000, 4096, 70_000]:
+        data = rng.randbytes(size)
+        start = rng.getrandbits(128)
+        assert zlib_ng.crc32(data, start) == zlib.crc32(data, start)
+    stored = new_mapper().from_domain_event(noted())
+    original = _formats._crc32
+    try:
+        _formats._crc32 = zlib.crc32
+        assert (
+            add_checksum(
+                stored.state[4:-4],
+                stored.originator_id,
+                stored.originator_version,
+                stored.topic,
+            )
+            == stored.state
+        )
+    finally:
+        _formats._crc32 = original
 
 
 def test_one_changed_byte_in_a_string_is_detected() -> None:

@@ -17,16 +17,19 @@ from __future__ import annotations
 
 import struct
 import zlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from uuid import UUID
 
+
 __all__ = [
     "CHECKSUM_MAGIC",
     "CHECKSUM_RESIDUE",
+    "CRC32",
     "add_checksum",
     "checksum_start",
+    "crc32_implementation",
     "pack_crc",
     "record_identity",
     "topic_seed",
@@ -35,7 +38,28 @@ __all__ = [
 CHECKSUM_MAGIC = b"\x00ES\x01"
 # The CRC-32 of any data followed by its own CRC-32, little-endian.
 CHECKSUM_RESIDUE = 0x2144DF1C
-_crc32 = zlib.crc32
+
+
+class CRC32(Protocol):
+    """The signature of ``zlib.crc32``."""
+
+    def __call__(self, data: bytes, value: int = 0, /) -> int: ...
+
+
+def crc32_implementation() -> CRC32:
+    """zlib-ng's CRC-32 when it is installed (the ``zlib-ng`` extra), else zlib's.
+
+    Both compute the same checksum, so either reads what the other wrote; zlib-ng's
+    takes under half the time on states of a few hundred bytes, on which the zlib
+    most systems ship (1.2.x) spends most of a checksummed read."""
+    try:
+        from zlib_ng import zlib_ng
+    except ImportError:
+        return zlib.crc32
+    return zlib_ng.crc32
+
+
+_crc32 = crc32_implementation()
 # A checksum as it is stored: four bytes, little-endian.
 pack_crc = struct.Struct("<I").pack
 
@@ -56,8 +80,9 @@ def checksum_start(originator_id: UUID, version: int, topic: str) -> int:
 
 def add_checksum(data: bytes, originator_id: UUID, version: int, topic: str) -> bytes:
     """Return ``data`` in the checksum envelope, bound to the record's identity."""
-    start = _crc32(CHECKSUM_MAGIC, checksum_start(originator_id, version, topic))
-    return b"".join((CHECKSUM_MAGIC, data, pack_crc(_crc32(data, start))))
+    enveloped = CHECKSUM_MAGIC + data
+    start = checksum_start(originator_id, version, topic)
+    return enveloped + pack_crc(_crc32(enveloped, start))
 
 
 def record_identity(originator_id: UUID, version: int, topic: str) -> bytes:
