@@ -38,7 +38,8 @@ class ProcessEvent:
         self.tracking = tracking
         self.is_recorded = False
         if len(objs) == 1:
-            # The usual save, of one aggregate (as in save()).
+            # The usual save, of one aggregate, as save() does it: calling save()
+            # here instead costs 3% of an app.save() (hatch run instructions).
             obj = objs[0]
             collect = getattr(obj, "collect_events", None)
             if collect is not None and callable(collect):
