@@ -230,8 +230,8 @@ def formats(backends: list[str], cfg: Config) -> None:
     rows = run_backends(backends, bench_formats.library, cfg)
     columns = [b for b in backends if any(b in r for r in rows.values())]
     print_table(
-        f"Formats ({cfg.events} events put one at a time; gets of 1000 events; best "
-        f"of {cfg.repeats})",
+        f"Formats (events put one at a time, gets of 1000 events; each the best of "
+        f"{cfg.repeats * bench_formats.SPLIT} short runs, pairs taking turns)",
         rows,
         columns,
         "events/s",

@@ -124,14 +124,28 @@ def paired_best_rates(
     """The best of ``repeats`` runs of each setup (as in :func:`best_rate`), taking
     turns in every round, so that a machine that slows down or speeds up during the
     run (as shared ones do) weighs on all of them alike: for figures compared as
-    ratios."""
+    ratios. The garbage collector is off while a run is timed (as in ``timeit``):
+    a collection would land in one run of a pair at random, and weigh on it
+    alone."""
     best = [0.0] * len(setups)
     order = list(enumerate(setups))
     for _ in range(repeats):
         for i, setup in order:
-            best[i] = max(best[i], count / timed(setup()))
+            best[i] = max(best[i], count / timed_without_gc(setup()))
         order.reverse()  # neither goes first every time
     return best
+
+
+def timed_without_gc(fn: Callable[[], object]) -> float:
+    """Seconds taken by one call of ``fn``, with the garbage collector off."""
+    gc.collect()
+    gc.disable()
+    try:
+        started = time.perf_counter()
+        fn()
+        return time.perf_counter() - started
+    finally:
+        gc.enable()
 
 
 def rounds(repeats: int, fn: Callable[[], float]) -> float:
