@@ -71,7 +71,8 @@ def test_the_view_is_in_step_with_the_log_and_read_your_writes_works(
 
 
 def test_wait_returns_as_soon_as_the_save_is_processed(env: dict[str, str]) -> None:
-    with ProjectionRunner(Ledger, Entries, EntriesView, env) as runner:
+    # Polled every 5 seconds: a wait that returns sooner was woken by the commit.
+    with ProjectionRunner(Ledger, Entries, EntriesView, env, poll_interval=5) as runner:
         ledger = runner.app
         account_id = ledger.open()
         latencies = []
@@ -80,8 +81,8 @@ def test_wait_returns_as_soon_as_the_save_is_processed(env: dict[str, str]) -> N
             started = time.perf_counter()
             runner.wait(notification_id, timeout=10)
             latencies.append(time.perf_counter() - started)
-        # Woken by the commit: much less than the poll interval, on a busy machine.
-        assert sorted(latencies)[len(latencies) // 2] < 0.1, latencies
+        # Much less than the poll interval, on a busy machine.
+        assert sorted(latencies)[len(latencies) // 2] < 1.0, latencies
 
 
 def test_wait_times_out_with_an_error_naming_the_application_and_ids(
@@ -291,7 +292,9 @@ def test_a_projection_process_killed_resumes_exactly_where_its_view_stops(
     account_id = ledger.open()
     expected = entries(ledger, account_id, range(1, 201))
     view = construct_view(Entries, EntriesView, env)
-    with child_projection(env, delay=0.002) as child:
+    # Two seconds' work for 200 entries, so the kill lands in the middle of it
+    # however late this process sees the first commit.
+    with child_projection(env, delay=0.01) as child:
         deadline = time.monotonic() + 30
         while view.max_tracking_id("Ledger") == 0 and time.monotonic() < deadline:
             time.sleep(0.01)

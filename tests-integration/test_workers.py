@@ -41,9 +41,12 @@ from eventsourcing.system import SingleThreadedRunner, Worker, status
 HERE = Path(__file__).resolve().parent
 LEASE_INTERVAL = 0.2
 # A killed worker's partitions are taken at the others' next lease round; on a
-# busy two-core machine a round can be late by the notification in hand and a
-# little scheduling.
-TAKEOVER_WITHIN = LEASE_INTERVAL + 1.0
+# busy two-core machine a round can be late by the notification in hand, a
+# retry after a killed connection, a second round while the replacement worker
+# takes its share, and scheduling. Still well under PostgreSQL's 5-second lease
+# timeout, so a takeover by the next rounds is told from a lease freed only when
+# the server noticed the dead connection.
+TAKEOVER_WITHIN = LEASE_INTERVAL + 3.0
 
 
 @dataclass
@@ -272,7 +275,7 @@ def chaos(
         for worker in live:
             code, took = worker.terminate()
             assert code == 0, worker.out.read_text()[-2000:]
-            assert took < 5
+            assert took < 10  # not a poll interval (60 s on PostgreSQL) late
     finally:
         writing.set()
         for worker in workers:
@@ -539,8 +542,8 @@ def projection_workers(settings: dict[str, str], tmp_path: Path) -> None:
         # SQLite's polling every 0.05 s).
         started = time.monotonic()
         expected.append((ledger.enter(account_id, 0), 0))
-        view.wait("Ledger", expected[-1][0], timeout=10)
-        assert time.monotonic() - started < 2
+        view.wait("Ledger", expected[-1][0], timeout=30)
+        assert time.monotonic() - started < 10
 
         writer = threading.Thread(target=write)
         writer.start()
@@ -548,11 +551,14 @@ def projection_workers(settings: dict[str, str], tmp_path: Path) -> None:
             time.sleep(0.3)
             code, took = first.terminate()
             assert code == 0, first.out.read_text()[-2000:]
-            assert took < 5
+            assert took < 10  # not a poll interval (60 s on PostgreSQL) late
             handed_over = in_step(view, expected)
             wait_for(lambda: holds(second), within=10)
-            time.sleep(0.3)
-            second.kill()  # at any moment: what it committed is in step
+            # Once it has committed (however long it took to start), at any
+            # moment: what it committed is in step.
+            wait_for(lambda: view.max_tracking_id("Ledger") > handed_over, 30)
+            time.sleep(0.1)
+            second.kill()
             position = in_step(view, expected)
         finally:
             writing.set()
@@ -567,7 +573,7 @@ def projection_workers(settings: dict[str, str], tmp_path: Path) -> None:
         for worker in (standby, third):
             code, took = worker.terminate()
             assert code == 0, worker.out.read_text()[-2000:]
-            assert took < 5
+            assert took < 10  # not a poll interval (60 s on PostgreSQL) late
     finally:
         for worker in workers:
             if worker.proc.poll() is None:  # pragma: no cover (a failed test)
@@ -587,6 +593,9 @@ def in_step(view: EntriesView, expected: list[tuple[int, int]]) -> int:
         rows = view.rows()
         if view.max_tracking_id("Ledger") == position:
             break
+    # The writer appends an entry to ``expected`` after its commit, which the
+    # worker may project first.
+    wait_for(lambda: expected[-1][0] >= position, within=10)
     assert rows == sorted(row for row in expected if row[0] <= position)
     return position
 

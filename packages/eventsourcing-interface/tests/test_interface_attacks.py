@@ -164,7 +164,7 @@ REQUEST = f"GET /notifications/1,10 HTTP/1.1\r\nAuthorization: Bearer {TOKEN}\r\
 
 def test_trickling_clients_do_not_starve_a_normal_client(items: Items) -> None:
     server = make_notification_log_server(
-        NotificationLogJSONService(items), token=TOKEN, pool_size=2, header_timeout=2
+        NotificationLogJSONService(items), token=TOKEN, pool_size=2, header_timeout=5
     )
     started = time.monotonic()
     # Four times as many as there are worker threads, a byte at a time.
@@ -176,8 +176,8 @@ def test_trickling_clients_do_not_starve_a_normal_client(items: Items) -> None:
 
         served = time.monotonic()
         assert section_ids(url) == list(range(1, 11))
-        # Starved, it would wait until the tricklers are cut off, near 2 s.
-        assert time.monotonic() - served < 1.0
+        # Starved, it would wait until the tricklers are cut off, near 5 s.
+        assert time.monotonic() - served < 2.5
         for trickler in tricklers:  # still connected, and not answered yet
             trickler.setblocking(False)
             with pytest.raises(BlockingIOError):
@@ -189,8 +189,8 @@ def test_trickling_clients_do_not_starve_a_normal_client(items: Items) -> None:
             with trickler:
                 status, error = status_and_error(read_to_end(trickler))
             assert status == "HTTP/1.0 408 Request Timeout"
-            assert "header_timeout=2.0 s" in error
-        assert 2 <= time.monotonic() - started < 4
+            assert "header_timeout=5.0 s" in error
+        assert 5 <= time.monotonic() - started < 8
         assert section_ids(url) == list(range(1, 11))
 
 
@@ -201,7 +201,8 @@ def test_a_burst_of_connections_is_accepted_without_delay(items: Items) -> None:
     started = time.monotonic()
     try:
         with connections(url, 50) as burst:
-            assert time.monotonic() - started < 0.5
+            # Not a SYN retry (1 s) late: the queue held them all.
+            assert time.monotonic() - started < 0.9
 
             with serving(server):
                 for connection in burst:
@@ -245,7 +246,8 @@ def test_connections_beyond_max_connections_are_closed_at_once(
             started = time.monotonic()
             with connect(url) as refused:
                 status, error = status_and_error(read_to_end(refused))
-            assert time.monotonic() - started < 0.5
+            # Not after header_timeout (5 s).
+            assert time.monotonic() - started < 2.5
             assert status == "HTTP/1.0 503 Service Unavailable"
             assert "max_connections=3" in error
         # Once per spell of refusals.
@@ -309,7 +311,7 @@ def test_server_close_closes_connections_still_sending_their_heads(
     with slow:
         assert read_to_end(slow) == b""
     # Not after header_timeout (5 s).
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 4
     server.server_close()  # again: nothing left to do
 
 
@@ -635,7 +637,7 @@ def test_timeout_is_the_deadline_of_the_whole_request(part: str) -> None:
             client.get_notifications(1, 10)
         elapsed = time.monotonic() - started
 
-    assert 0.5 <= elapsed < 1.5
+    assert 0.5 <= elapsed < 3  # the server trickles for 5 s
     assert "no complete response within timeout=0.5 s" in str(info.value)
     assert TOKEN not in str(info.value)
 
@@ -653,7 +655,7 @@ def test_timeout_bounds_a_tls_handshake_that_never_ends() -> None:
         with pytest.raises(HTTPNotificationLogError, match=r"within timeout=0\.3 s"):
             client.get_log_section("1,10")
 
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 3  # the server never answers
 
 
 def test_a_server_that_does_not_speak_http_is_an_error() -> None:

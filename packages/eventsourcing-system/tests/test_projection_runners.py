@@ -4,7 +4,6 @@ for."""
 
 from __future__ import annotations
 
-import threading
 import time
 from abc import abstractmethod
 from typing import Any
@@ -490,10 +489,10 @@ def test_in_the_multi_threaded_runner_an_error_is_raised_by_wait_get_or_stop() -
     runner.stop()  # raised already
 
     runner.start()
-    done = threading.Event()
     runner.get(Counters).start("b")
-    threading.Timer(0.2, done.set).start()
-    done.wait()
+    # Once the projection has failed (stopping sooner could stop it first).
+    (thread,) = runner.projections._threads.values()
+    assert thread.failed.wait(10)
     with pytest.raises(ProjectionFailed):
         runner.stop()
 

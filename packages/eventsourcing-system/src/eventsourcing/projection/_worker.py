@@ -283,6 +283,10 @@ class ProjectionWorker(Generic[TApplication, TView]):
 
     def _shutdown(self) -> None:
         self._stopping.set()
+        self._close()
+        logger.info("Projection worker %s of %s stopped", *self._who())
+
+    def _close(self) -> None:
         self.ready.clear()
         self._drop_processor()
         leases: Leases | None = self.__dict__.pop("_leases", None)
@@ -299,4 +303,3 @@ class ProjectionWorker(Generic[TApplication, TView]):
         app: Application[Any] | None = self.__dict__.pop("_app", None)
         if app is not None and app is not self.application_class:
             app.close()
-        logger.info("Projection worker %s of %s stopped", *self._who())

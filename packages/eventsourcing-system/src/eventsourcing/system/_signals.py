@@ -19,6 +19,8 @@ from contextlib import contextmanager, nullcontext
 from types import FrameType
 from typing import Any, Protocol
 
+from ._starting import Startable, start_patiently
+
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -63,15 +65,10 @@ def stop_on_signals(stop: Callable[[str], None]) -> Iterator[Signalled]:
         os.close(read_end)
 
 
-class Stoppable(Protocol):
+class Stoppable(Startable, Protocol):
     """A worker that :func:`run_until_stopped` can run."""
 
     _ran: bool
-    _stopping: threading.Event
-
-    def _describe(self) -> str: ...  # how the log names it
-
-    def _start(self) -> None: ...
 
     def _loop(self) -> None: ...
 
@@ -103,7 +100,8 @@ def run_until_stopped(
     signals = stop_on_signals(on_signal) if handle_signals else nullcontext(Signalled())
     with signals as signalled:
         try:
-            worker._start()
+            if not start_patiently(worker, logger):
+                return
             try:
                 worker._loop()
             except BaseException:

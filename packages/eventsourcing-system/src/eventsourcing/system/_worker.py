@@ -153,6 +153,7 @@ class Worker:
         self._lock = threading.Lock()
         self._sources: dict[str, LeaderSource] = {}
         self._listeners: list[threading.Thread] = []
+        self._unlisten = threading.Event()
         self._conflicts = 0
         self._failures = 0
         self._ran = False
@@ -194,6 +195,7 @@ class Worker:
         return f"Worker {self.identity} of {self.app_name}"
 
     def _start(self) -> None:
+        self._unlisten = threading.Event()
         app = cast(Follower, self.system.runnable_cls(self.app_name)(env=self.env))
         self._app = app
         self.poll_interval = seconds_setting(
@@ -211,7 +213,7 @@ class Worker:
             if wakeup is not None:
                 listener = threading.Thread(
                     target=self._listen,
-                    args=(name, wakeup),
+                    args=(name, wakeup, self._unlisten),
                     name=f"eventsourcing-{self.app_name}-listens-to-{name}",
                     daemon=True,
                 )
@@ -250,10 +252,11 @@ class Worker:
         finally:
             self._leases.release(name)
 
-    def _listen(self, name: str, wakeup: Wakeup) -> None:
-        """Waits for commits to a leader's log and prompts the worker."""
+    def _listen(self, name: str, wakeup: Wakeup, unlisten: threading.Event) -> None:
+        """Waits for commits to a leader's log and prompts the worker, until
+        ``unlisten`` is set."""
         try:
-            while not self._stopping.is_set():
+            while not unlisten.is_set():
                 if wakeup.wait(min(_LISTEN_SLICE, self.poll_interval)):
                     with self._lock:
                         self._woken.add(name)
@@ -440,7 +443,12 @@ class Worker:
     def _shutdown(self) -> None:
         self._stopping.set()
         self._prompted.set()
+        self._close()
+        logger.info("Worker %s of %s stopped", self.identity, self.app_name)
+
+    def _close(self) -> None:
         self.ready.clear()
+        self._unlisten.set()
         for listener in self._listeners:
             listener.join(_LISTEN_SLICE * 4)
         self._listeners = []
@@ -460,4 +468,3 @@ class Worker:
         app: Follower | None = self.__dict__.pop("_app", None)
         if app is not None:
             app.close()
-        logger.info("Worker %s of %s stopped", self.identity, self.app_name)
