@@ -4,6 +4,7 @@ for."""
 
 from __future__ import annotations
 
+import threading
 import time
 from abc import abstractmethod
 from typing import Any
@@ -79,6 +80,7 @@ class TotalsView(TrackingRecorder):
     """Totals by counter name."""
 
     fail_after: int | None = None  # the event after which the view fails
+    fails_once: threading.Event | None = None  # set, it fails (if not in 5 s)
 
     @abstractmethod
     def add(self, name: str, by: int) -> None:
@@ -138,6 +140,8 @@ class Totals(Projection[TotalsView]):
         elif isinstance(domain_event, Started):
             self.view.add(domain_event.name, 0)
         if tracking.notification_id == self.view.fail_after:
+            if self.view.fails_once is not None:
+                self.view.fails_once.wait(5)
             msg = f"failed after notification {tracking.notification_id}"
             raise RuntimeError(msg)
 
@@ -326,17 +330,31 @@ def test_a_runner_started_twice_or_waited_for_unstarted_says_so() -> None:
             pass
 
 
-def test_an_error_stops_the_runner_and_is_raised_by_wait_and_stop() -> None:
+def test_an_error_stops_the_runner_and_is_raised_by_wait_and_stop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     runner = ProjectionRunner(Counters, Totals, TotalsView)
     runner.view.fail_after = 1
+    # It fails once wait() waits for the view: the failure interrupts the wait.
+    runner.view.fails_once = waiting = threading.Event()
+    view_wait = runner.view.wait
+
+    def wait(*args: Any, **kwargs: Any) -> None:
+        waiting.set()
+        view_wait(*args, **kwargs)
+
+    monkeypatch.setattr(runner.view, "wait", wait)
     runner.start()
     runner.app.start("a")
     with pytest.raises(ProjectionFailed, match="'Totals' stopped") as raised:
         runner.wait(1, timeout=5)
     assert isinstance(raised.value.__cause__, RuntimeError)
     assert raised.value.projection_name == "Totals"
+    # Failed already: raised before any wait.
+    waiting.clear()
     with pytest.raises(ProjectionFailed):
         runner.wait(1, timeout=5)
+    assert not waiting.is_set()
     runner.stop()  # raised already: not again
     runner.start()
     with pytest.raises(ProjectionFailed):
