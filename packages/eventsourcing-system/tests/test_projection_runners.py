@@ -355,6 +355,7 @@ def test_an_error_stops_the_runner_and_is_raised_by_wait_and_stop(
     with pytest.raises(ProjectionFailed):
         runner.wait(1, timeout=5)
     assert not waiting.is_set()
+    runner.view.fails_once = None  # from now on it fails at once
     runner.stop()  # raised already: not again
     runner.start()
     with pytest.raises(ProjectionFailed):
