@@ -517,13 +517,22 @@ def test_in_the_multi_threaded_runner_an_error_is_raised_by_wait_get_or_stop() -
 
 
 def test_the_multi_threaded_runner_stops_waiting_when_a_projection_fails(
-    tmp_path: Any,
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The projection fails once the runner waits for its view.
+    waiting = threading.Event()
+
+    def wait(self: SQLiteTotals, *args: Any, **kwargs: Any) -> None:
+        waiting.set()
+        TrackingRecorder.wait(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLiteTotals, "wait", wait)
+
     class SlowlyFailing(Totals):
         def process_event(
             self, domain_event: DomainEvent[Any], tracking: Tracking
         ) -> None:
-            time.sleep(0.2)
+            waiting.wait(10)
             msg = "cannot project"
             raise RuntimeError(msg)
 
@@ -535,6 +544,7 @@ def test_the_multi_threaded_runner_stops_waiting_when_a_projection_fails(
     started = time.monotonic()
     with pytest.raises(ProjectionFailed, match="cannot project"):
         runner.wait(timeout=30)
+    assert waiting.is_set()
     assert time.monotonic() - started < 10
     runner.stop()
 
