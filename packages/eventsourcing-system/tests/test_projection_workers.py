@@ -196,11 +196,11 @@ def test_a_worker_projects_the_log_and_wakes_when_the_application_commits(
         assert worker.view is not None
         assert worker.app is not None
         assert worker.app.name == "Notebook"
-        worker.view.wait("Notebook", 3, timeout=5)
+        worker.view.wait("Notebook", 3, timeout=30)
         assert worker.holding.is_set()
         started = time.monotonic()
         last = notebook.write(4)
-        worker.view.wait("Notebook", last, timeout=5)
+        worker.view.wait("Notebook", last, timeout=30)
         assert time.monotonic() - started < 15  # woken, not polled (30 s)
         assert worker.view.rows() == [1, 2, 3, 4]
     assert is_stopped(worker)
@@ -215,14 +215,14 @@ def test_a_second_worker_waits_and_takes_over_where_the_first_stopped(
     view = view_of(env)
     first, second = worker_of(env), worker_of(env)
     with caplog.at_level(logging.INFO, "eventsourcing.projection"), running(first):
-        view.wait("Notebook", notebook.write(1, 2), timeout=5)
+        view.wait("Notebook", notebook.write(1, 2), timeout=30)
         with running(second):
             time.sleep(0.2)  # a few lease rounds, in which it must not process
             assert not second.holding.is_set()
-            view.wait("Notebook", notebook.write(3), timeout=5)
+            view.wait("Notebook", notebook.write(3), timeout=30)
             first.stop()
             eventually(second.holding.is_set)
-            view.wait("Notebook", notebook.write(4), timeout=5)
+            view.wait("Notebook", notebook.write(4), timeout=30)
     assert view.rows() == [1, 2, 3, 4]
     threads = {thread for thread, _ in Seen.processed}
     assert len(threads) == 2
@@ -263,7 +263,7 @@ def test_stopping_records_the_event_in_hand_and_no_more(env: dict[str, str]) -> 
     assert view.max_tracking_id("Notebook") == 3
     Seen.before = None
     with running(worker_of(env)):
-        view.wait("Notebook", 10, timeout=5)
+        view.wait("Notebook", 10, timeout=30)
     assert view.rows() == list(range(1, 11))
 
 
@@ -379,7 +379,7 @@ def test_a_database_error_is_retried_from_the_views_position(
     worker = worker_of(env)
     with caplog.at_level(logging.WARNING, "eventsourcing.projection"), running(worker):
         assert worker.view is not None
-        worker.view.wait("Notebook", 2, timeout=5)
+        worker.view.wait("Notebook", 2, timeout=30)
         assert worker.view.rows() == [1, 2]
     assert "could not process the log (the database went away)" in caplog.text
 
@@ -417,7 +417,7 @@ def test_a_lost_lease_stops_processing_until_it_is_taken_again(
     lease = projection_lease("Seen", "Notebook")
     with caplog.at_level(logging.INFO, "eventsourcing.projection"), running(worker):
         eventually(worker.holding.is_set)
-        view.wait("Notebook", notebook.write(1), timeout=5)
+        view.wait("Notebook", notebook.write(1), timeout=30)
         # As when a connection holding the lease is lost, and another takes it.
         # The worker may look again between the two steps: until the other holds
         # the lease, it is told the lease is taken, or it could win it back first.
@@ -431,7 +431,7 @@ def test_a_lost_lease_stops_processing_until_it_is_taken_again(
         assert view.rows() == [1]
         other.close()
         eventually(worker.holding.is_set)
-        view.wait("Notebook", 2, timeout=5)
+        view.wait("Notebook", 2, timeout=30)
     assert view.rows() == [1, 2]
     assert f"Projection worker {ME} of Seen lost its lease" in caplog.text
 
@@ -448,7 +448,7 @@ def test_a_failing_lease_check_is_tried_again_while_processing_goes_on(
         ):
             eventually(lambda: "could not check its lease" in caplog.text)
             assert worker.view is not None
-            worker.view.wait("Notebook", notebook.write(1), timeout=5)
+            worker.view.wait("Notebook", notebook.write(1), timeout=30)
         assert worker.holding.is_set()
 
 
@@ -499,7 +499,7 @@ def test_a_worker_given_an_application_leaves_it_open(env: dict[str, str]) -> No
     with running(worker):
         assert worker.app is notebook
         assert worker.view is not None
-        worker.view.wait("Notebook", notebook.write(1), timeout=5)
+        worker.view.wait("Notebook", notebook.write(1), timeout=30)
     assert notebook.write(2) == 2  # still open
 
 
@@ -532,7 +532,7 @@ def test_the_status_of_a_projection_is_its_owner_position_and_lag(
     ]
     with running(worker_of(env)) as (r,):
         eventually(r.worker.holding.is_set)
-        view_of(env).wait("Notebook", 3, timeout=5)
+        view_of(env).wait("Notebook", 3, timeout=30)
         found = projection_status(Notebook, Seen, SeenView, env)
     assert found.to_dict() == {
         "projection": "Seen",
@@ -596,7 +596,7 @@ def test_the_projection_status_command_is_a_table_lines_and_a_health_check(
     assert "unhealthy: projection Seen of Notebook is run by no worker" in out
     with running(worker_of(env)) as (r,):
         eventually(r.worker.holding.is_set)
-        view_of(env).wait("Notebook", 2, timeout=5)
+        view_of(env).wait("Notebook", 2, timeout=30)
         code, _, _ = run_main(
             capsys, "projection-status", *TOPICS, "--max-lag", "0", *env_args(env)
         )
