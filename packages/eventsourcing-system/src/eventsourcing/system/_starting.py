@@ -42,9 +42,9 @@ def start_patiently(worker: Startable, logger: logging.Logger) -> bool:
         try:
             worker._start()
         except (OperationalError, InterfaceError) as error:
-            worker._close()
             if attempt == START_ATTEMPTS:
-                raise
+                raise  # closed by the worker's shutdown, as after any error
+            worker._close()
             delay = FIRST_DELAY * 2 ** (attempt - 1)
             attempt += 1
             logger.warning(
